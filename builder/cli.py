@@ -1,0 +1,435 @@
+"""The command line: parse arguments, call the library, print errors, choose exit codes.
+
+This is the only module that prints errors or decides exit codes (SPEC.md "Commands"):
+0 success, 1 build failed, 2 usage or manifest error, 3 built with --keep-going but papers missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from builder import __version__
+from builder.console import ConsoleReporter
+from builder.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    BuildFailed,
+    ManifestError,
+    PaperbundleError,
+    PaperError,
+    UsageError,
+    VerifyError,
+)
+
+SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
+
+
+def parse_size(text: str) -> int:
+    """``"1.9G"`` -> 1_900_000_000 (K, M, G are powers of 1000)."""
+    s = text.strip().upper()
+    if s.endswith("B") and len(s) > 1 and s[-2] in "KMG":
+        s = s[:-1]
+    unit = s[-1] if s and s[-1] in "KMGB" else ""
+    number = s[: -len(unit)] if unit else s
+    try:
+        value = float(number)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size (bytes, or a number with K, M or G)"
+        ) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: size must be positive")
+    return int(value * SIZE_UNITS[unit])
+
+
+def _interval(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError("--min-interval must not be negative")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="store_true", help="log each request, retry, stage")
+
+
+def _add_network(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("network options")
+    g.add_argument("--cache-dir", type=Path, help="cache folder (default $PAPERBUNDLE_CACHE, "
+                   "else the user cache dir)")
+    g.add_argument("--mirror", action="append", metavar="FROM=TO", default=None,
+                   help="fetch URLs starting with FROM from TO instead (repeatable; "
+                   "replaces $PAPERBUNDLE_MIRROR)")
+    g.add_argument("--min-interval", type=_interval, default=3.0, metavar="S",
+                   help="seconds between two requests to the same host (default 3)")
+    g.add_argument("--offline", action="store_true", help="no network: cached files only")
+    g.add_argument("--max-download-size", type=parse_size, default=parse_size("200M"),
+                   metavar="SIZE", help="largest file to download (default 200M)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="paperbundle",
+        description="Turn a manifest of research papers into a release bundle.",
+    )
+    parser.add_argument("--version", action="version", version=f"paperbundle {__version__}")
+    _add_common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    b = sub.add_parser("build", help="download, merge and write the release")
+    b.add_argument("manifest", type=Path)
+    b.add_argument("-o", "--out", type=Path, default=Path("output"), help="output folder")
+    _add_network(b)
+    b.add_argument("--frozen", action="store_true", help="require the lock file to match")
+    b.add_argument("--refresh", action="store_true", help="download again even if cached")
+    b.add_argument("--keep-going", action="store_true",
+                   help="build from the papers that worked (exit 3 if any is missing)")
+    b.add_argument("--max-asset-size", type=parse_size, default=parse_size("1.9G"),
+                   metavar="SIZE", help="split into volumes above this size (default 1.9G)")
+    b.add_argument("--quiet", action="store_true", help="no progress display")
+    b.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
+    _add_common(b)
+
+    f = sub.add_parser("fetch", help="download into the cache only")
+    f.add_argument("manifest", type=Path)
+    _add_network(f)
+    f.add_argument("--frozen", action="store_true")
+    f.add_argument("--refresh", action="store_true")
+    f.add_argument("--quiet", action="store_true")
+    f.add_argument("--json", action="store_true")
+    _add_common(f)
+
+    lk = sub.add_parser("lock", help="write or refresh the lock file")
+    lk.add_argument("manifest", type=Path)
+    _add_network(lk)
+    lk.add_argument("--refresh", action="store_true")
+    lk.add_argument("--quiet", action="store_true")
+    _add_common(lk)
+
+    c = sub.add_parser("check", help="validate a manifest (--links: probe every URL)")
+    c.add_argument("manifest", type=Path)
+    c.add_argument("--links", action="store_true", help="probe every URL, politely")
+    _add_network(c)
+    c.add_argument("--quiet", action="store_true")
+    _add_common(c)
+
+    im = sub.add_parser("import", help="README tables -> manifest")
+    im.add_argument("readme", type=Path)
+    im.add_argument("-o", "--out", type=Path, required=True)
+    im.add_argument("--name")
+    im.add_argument("--version", dest="bundle_version")
+    im.add_argument("--force", action="store_true", help="overwrite an existing file")
+    _add_common(im)
+
+    d = sub.add_parser("diff", help="papers added, removed, changed (markdown)")
+    d.add_argument("old", type=Path)
+    d.add_argument("new", type=Path)
+    _add_common(d)
+
+    v = sub.add_parser("verify", help="re-check a built release zip")
+    v.add_argument("zip", type=Path)
+    _add_common(v)
+
+    ca = sub.add_parser("cache", help="what the cache holds; prune it")
+    ca.add_argument("action", choices=["info", "prune"])
+    ca.add_argument("manifests", nargs="*", type=Path)
+    ca.add_argument("--cache-dir", type=Path)
+    _add_common(ca)
+    return parser
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: bool = False) -> Any:
+    from builder.fetch import NetOptions, default_cache_dir, parse_mirror
+
+    specs: list[str]
+    if args.mirror is not None:
+        specs = list(args.mirror)
+    else:
+        specs = os.environ.get("PAPERBUNDLE_MIRROR", "").split()
+    mirrors = tuple(parse_mirror(s) for s in specs)
+    return NetOptions(
+        cache_dir=args.cache_dir or default_cache_dir(),
+        mirrors=mirrors,
+        min_interval=args.min_interval,
+        offline=args.offline,
+        refresh=refresh,
+        frozen=frozen,
+        max_download_size=args.max_download_size,
+    )
+
+
+def _load(path: Path) -> Any:
+    from builder.manifest import load_manifest
+
+    return load_manifest(path, display=str(path))
+
+
+def _err(message: str) -> None:
+    print(f"paperbundle: {message}", file=sys.stderr)
+
+
+def _failure_lines(failures: Sequence[PaperError]) -> list[str]:
+    return [f"  {e}" for e in failures]
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.pipeline import BuildOptions, build
+
+    manifest = _load(args.manifest)
+    opts = BuildOptions(
+        out_dir=args.out,
+        net=_net_options(args, refresh=args.refresh, frozen=args.frozen),
+        keep_going=args.keep_going,
+        max_asset_size=args.max_asset_size,
+    )
+    try:
+        result = build(manifest, opts, rep)
+    except BuildFailed as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "exit_code": EXIT_FAILED,
+                              "failures": [_failure_json(e) for e in exc.failures]}, indent=2))
+        raise
+    code = EXIT_PARTIAL if result.missing else EXIT_OK
+    if result.missing:
+        _err(f"built without {len(result.missing)} paper(s) (--keep-going):")
+        for line in _failure_lines(result.missing):
+            print(line, file=sys.stderr)
+    if args.json:
+        fr = result.fetch
+        print(json.dumps({
+            "ok": True,
+            "exit_code": code,
+            "manifest": str(args.manifest),
+            "name": manifest.bundle.name,
+            "version": manifest.bundle.version,
+            "papers": result.papers,
+            "pages": result.page_count,
+            "volumes": [
+                {"pdf": str(v.pdf), "zip": str(v.zip), "papers": list(v.papers),
+                 "pages": v.page_count}
+                for v in result.volumes
+            ],
+            "sha256": str(result.sha256_file),
+            "notes": str(result.notes),
+            "missing": [_failure_json(e) for e in result.missing],
+            "downloaded": sum(1 for p in fr.papers.values() if not p.from_cache),
+            "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
+            "requests": fr.requests,
+            "bytes_received": fr.bytes_received,
+            "links": {"internal": result.stats.links_kept, "dropped": result.stats.links_dropped,
+                      "uri": result.stats.uri_links},
+            "outline_items": result.stats.outline_items,
+            "active_content_removed": dict(result.stats.active_removed),
+            "seconds": round(result.seconds, 3),
+        }, indent=2))
+    elif not args.quiet:
+        for v in result.volumes:
+            print(f"wrote {v.pdf} ({v.page_count} pages) and {v.zip}", file=sys.stderr)
+        print(f"wrote {result.sha256_file} and {result.notes}", file=sys.stderr)
+    return code
+
+
+def _failure_json(e: PaperError) -> dict[str, str]:
+    return {"key": e.key, "url": e.url, "reason": e.reason, "detail": e.detail}
+
+
+def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.fetch import fetch_all
+    from builder.lockfile import read_lock
+
+    manifest = _load(args.manifest)
+    lock = read_lock(manifest.lock_path)
+    res = fetch_all(manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep,
+                    lock)
+    if args.json:
+        print(json.dumps({
+            "ok": not res.failures,
+            "papers": {k: {"sha256": p.sha256, "size": p.size, "pages": p.page_count,
+                           "from_cache": p.from_cache, "path": str(p.path)}
+                       for k, p in res.papers.items()},
+            "failures": [_failure_json(e) for e in res.failures],
+            "requests": res.requests,
+        }, indent=2))
+    if res.failures:
+        raise BuildFailed(res.failures)
+    if not args.quiet and not args.json:
+        cached = sum(1 for p in res.papers.values() if p.from_cache)
+        print(f"{len(res.papers)} papers ready ({cached} already cached)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.fetch import fetch_all
+    from builder.lockfile import lock_from_fetch, write_lock
+
+    manifest = _load(args.manifest)
+    res = fetch_all(manifest, _net_options(args, refresh=args.refresh), rep, None)
+    if res.failures:
+        raise BuildFailed(res.failures)
+    write_lock(manifest.lock_path, lock_from_fetch(manifest, res))
+    if not args.quiet:
+        print(f"wrote {manifest.lock_path} ({len(res.papers)} papers)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.lockfile import lock_problems, read_lock
+    from builder.pipeline import load_previous
+
+    manifest = _load(args.manifest)
+    problems: list[str] = []
+    for p in manifest.papers:
+        if p.path is not None and not p.path.is_file():
+            problems.append(f"{args.manifest}: paper {p.key}: no such file {p.path}")
+    load_previous(manifest)
+    lock = read_lock(manifest.lock_path)
+    if lock is not None:
+        problems += [f"{manifest.lock_path}: {x}" for x in lock_problems(manifest, lock)]
+    dead = 0
+    if args.links:
+        from builder.fetch import probe_links
+
+        for st in probe_links(manifest, _net_options(args), rep):
+            if not st.ok:
+                dead += 1
+                problems.append(f"{st.key}: {st.url}: {st.reason}")
+            elif st.is_pdf is False:
+                problems.append(f"{st.key}: {st.url}: not a PDF")
+    if problems:
+        for line in problems:
+            _err(line)
+        return EXIT_FAILED
+    if not args.quiet:
+        what = " and every link answers" if args.links else ""
+        print(f"{args.manifest}: {len(manifest.papers)} papers, valid{what}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.importer import import_readme, write_import
+
+    try:
+        text = args.readme.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{args.readme}: {exc.strerror or exc}") from None
+    result = import_readme(text, name=args.name, version=args.bundle_version,
+                           source=str(args.readme))
+    write_import(result, args.out, force=args.force)
+    r = result.report
+    for note in r.notes:
+        print(note, file=sys.stderr)
+    print(
+        f"{args.out}: {r.rows_seen} rows seen, {r.papers_written} papers written, "
+        f"{r.kept_as_comments} kept as comments (no PDF link), "
+        f"{r.duplicates_merged} duplicates merged",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.diff import diff_manifests, diff_markdown
+
+    old, new = _load(args.old), _load(args.new)
+    print(diff_markdown(diff_manifests(old, new)))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.verify import verify_release
+
+    report = verify_release(args.zip)
+    for line in report:
+        print(line)
+    return EXIT_OK
+
+
+def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from builder.cache import cache_info, cache_prune
+    from builder.fetch import default_cache_dir
+    from builder.release import human_size
+
+    cache_dir = args.cache_dir or default_cache_dir()
+    if args.action == "info":
+        info = cache_info(cache_dir)
+        print(info.render() if hasattr(info, "render") else str(info))
+        _ = human_size
+        return EXIT_OK
+    if not args.manifests:
+        raise UsageError("cache prune needs the manifests whose papers to keep")
+    res = cache_prune(cache_dir, [_load(m) for m in args.manifests])
+    print(res.render() if hasattr(res, "render") else str(res))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "fetch": cmd_fetch,
+    "lock": cmd_lock,
+    "check": cmd_check,
+    "import": cmd_import,
+    "diff": cmd_diff,
+    "verify": cmd_verify,
+    "cache": cmd_cache,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    quiet = bool(getattr(args, "quiet", False) or getattr(args, "json", False))
+    rep = ConsoleReporter(quiet=quiet, verbose=args.verbose)
+    try:
+        with rep:
+            return COMMANDS[args.command](args, rep)
+    except ManifestError as exc:
+        for p in exc.problems:
+            print(str(p), file=sys.stderr)
+        n = len(exc.problems)
+        _err(f"{n} problem{'s' if n != 1 else ''} in the manifest; nothing was downloaded")
+        return exc.exit_code
+    except BuildFailed as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except VerifyError as exc:
+        print(f"FAILED {exc}", file=sys.stderr)
+        return exc.exit_code
+    except PaperbundleError as exc:
+        _err(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+def main_entry() -> None:
+    sys.exit(main())

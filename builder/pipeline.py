@@ -1,0 +1,287 @@
+"""The build pipeline: manifest -> fetch -> front matter -> assemble -> release.
+
+Each stage is a typed function in its own module; this module only wires them together and decides
+what a build produces (one bundle, or volumes when an asset would be too big for a GitHub release).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from builder.assemble import (
+    AssembleStats,
+    FrontLinkSpec,
+    FrontMatterInput,
+    PaperInput,
+    assemble,
+    open_pdf,
+)
+from builder.errors import BuildFailed, ManifestError, PaperError, PdfError, Problem, ReleaseError
+from builder.fetch import FetchResult, NetOptions, fetch_all
+from builder.frontmatter import ContentsEntry, render_front_matter
+from builder.lockfile import read_lock
+from builder.manifest import Manifest, Paper, load_manifest, select_pages
+from builder.progress import Reporter
+from builder.release import (
+    PaperRow,
+    atomic_file,
+    checksums_text,
+    contents_markdown,
+    human_size,
+    notes_markdown,
+    release_date,
+    sha256_file,
+    write_atomic,
+    write_zip,
+)
+
+DEFAULT_MAX_ASSET = 1_900_000_000
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    out_dir: Path
+    net: NetOptions
+    keep_going: bool = False
+    max_asset_size: int = DEFAULT_MAX_ASSET
+
+
+@dataclass(frozen=True)
+class Volume:
+    pdf: Path
+    zip: Path
+    papers: tuple[str, ...]
+    page_count: int
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    manifest: Manifest
+    volumes: tuple[Volume, ...]
+    sha256_file: Path
+    notes: Path
+    papers: int
+    page_count: int  # papers' pages (without front matter), all volumes
+    missing: tuple[PaperError, ...]
+    fetch: FetchResult
+    stats: AssembleStats
+    seconds: float
+
+    @property
+    def outputs(self) -> tuple[Path, ...]:
+        files: list[Path] = []
+        for v in self.volumes:
+            files += [v.pdf, v.zip]
+        return (*files, self.sha256_file, self.notes)
+
+
+@dataclass(frozen=True)
+class _Opened:
+    paper: Paper
+    input: PaperInput
+    reader: PdfReader
+    kept: int
+
+
+def load_previous(manifest: Manifest) -> Manifest | None:
+    prev = manifest.bundle.previous
+    if prev is None:
+        return None
+    try:
+        return load_manifest(prev, display=str(prev))
+    except ManifestError as exc:
+        raise ManifestError(
+            [
+                Problem(manifest.display_path, "bundle.previous", f"cannot load {prev}: {p}")
+                for p in exc.problems
+            ]
+        ) from None
+
+
+def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> BuildResult:
+    started = time.monotonic()
+    previous = load_previous(manifest)
+    lock = read_lock(manifest.lock_path)
+    reporter.stage("fetch", total=len(manifest.papers))
+    fetched = fetch_all(manifest, options.net, reporter, lock)
+    failures: list[PaperError] = list(fetched.failures)
+
+    # Open every paper once; check page selections.
+    opened: list[_Opened] = []
+    for paper in manifest.ordered_papers():
+        fp = fetched.papers.get(paper.key)
+        if fp is None:
+            continue
+        try:
+            reader = open_pdf(paper, fp.path)
+            try:
+                kept = len(select_pages(paper.pages, len(reader.pages)))
+            except ValueError as exc:
+                raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
+        except PdfError as exc:
+            failures.append(exc)
+            continue
+        pin = PaperInput(paper, fp.path, len(reader.pages), fp.sha256)
+        opened.append(_Opened(paper, pin, reader, kept))
+    order = {p.key: i for i, p in enumerate(manifest.papers)}
+    failures.sort(key=lambda e: order.get(e.key, 0))
+    if failures and not options.keep_going:
+        raise BuildFailed(failures)
+    if not opened:
+        raise BuildFailed(failures) if failures else ReleaseError("no papers to build")
+
+    date = release_date(manifest)
+    stem = manifest.bundle.stem
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    missing_papers = [manifest.paper(e.key) for e in failures]
+
+    groups = _split(opened, options.max_asset_size)
+    volumes: list[Volume] = []
+    rows_all: list[PaperRow] = []
+    assets: list[tuple[str, str, int]] = []
+    stats = AssembleStats()
+    for vi, group in enumerate(groups, 1):
+        vol = (vi, len(groups)) if len(groups) > 1 else None
+        name = f"{stem}-part{vi}" if vol else stem
+        pdf_path, zip_path = out / f"{name}.pdf", out / f"{name}.zip"
+        rows, vstats, pages = _build_volume(
+            manifest, group, pdf_path, date=date, reporter=reporter, volume=vol,
+            missing=missing_papers,
+        )
+        stats = vstats if vi == 1 else _add_stats(stats, vstats)
+        contents_md = contents_markdown(
+            manifest, rows, pdf_name=pdf_path.name, total_pages=pages, date=date, volume=vol
+        )
+        reporter.stage("zip")
+        write_zip(zip_path, [(pdf_path.name, pdf_path), ("CONTENTS.md", contents_md.encode())], date)
+        for p in (pdf_path, zip_path):
+            size = p.stat().st_size
+            if size > options.max_asset_size:
+                raise ReleaseError(
+                    f"{p.name} is {human_size(size)}, over --max-asset-size "
+                    f"{human_size(options.max_asset_size)}"
+                )
+            assets.append((p.name, sha256_file(p), size))
+        volumes.append(Volume(pdf_path, zip_path, tuple(o.paper.key for o in group), pages))
+        rows_all += rows
+
+    sums = out / f"{stem}.sha256"
+    changes = None
+    if previous is not None:
+        from builder.diff import diff_manifests, diff_markdown
+
+        changes = diff_markdown(diff_manifests(previous, manifest))
+    notes_text = notes_markdown(
+        manifest,
+        rows_all,
+        assets=assets,
+        total_pages=sum(v.page_count for v in volumes),
+        changes=changes,
+        missing=failures,
+        volumes=len(volumes),
+    )
+    notes = out / f"{stem}-notes.md"
+    write_atomic(notes, notes_text.encode())
+    write_atomic(sums, checksums_text([(n, d) for n, d, _ in assets]).encode())
+    return BuildResult(
+        manifest=manifest,
+        volumes=tuple(volumes),
+        sha256_file=sums,
+        notes=notes,
+        papers=len(opened),
+        page_count=sum(v.page_count for v in volumes),
+        missing=tuple(failures),
+        fetch=fetched,
+        stats=stats,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _add_stats(a: AssembleStats, b: AssembleStats) -> AssembleStats:
+    removed: dict[str, int] = dict(a.active_removed)
+    for k, v in b.active_removed:
+        removed[k] = removed.get(k, 0) + v
+    return AssembleStats(
+        links_kept=a.links_kept + b.links_kept,
+        links_dropped=a.links_dropped + b.links_dropped,
+        uri_links=a.uri_links + b.uri_links,
+        outline_items=a.outline_items + b.outline_items,
+        active_removed=tuple(sorted(removed.items())),
+    )
+
+
+def _split(opened: Sequence[_Opened], limit: int) -> list[list[_Opened]]:
+    """Group papers into volumes whose inputs stay under the asset limit (with room for the
+    front matter and zip overhead). One volume when everything fits."""
+    budget = int(limit * 0.97) - 200_000
+    sizes = [o.input.path.stat().st_size for o in opened]
+    if sum(sizes) <= budget:
+        return [list(opened)]
+    groups: list[list[_Opened]] = [[]]
+    used = 0
+    for o, size in zip(opened, sizes, strict=True):
+        if size > budget:
+            raise ReleaseError(
+                f"paper {o.paper.key} ({o.paper.source}) is {human_size(size)}, too big for "
+                f"an asset limit of {human_size(limit)}"
+            )
+        if groups[-1] and used + size > budget:
+            groups.append([])
+            used = 0
+        groups[-1].append(o)
+        used += size
+    return groups
+
+
+def _build_volume(
+    manifest: Manifest,
+    group: Sequence[_Opened],
+    pdf_path: Path,
+    *,
+    date: dt.date | None,
+    reporter: Reporter,
+    volume: tuple[int, int] | None,
+    missing: Sequence[Paper],
+) -> tuple[list[PaperRow], AssembleStats, int]:
+    entries: list[ContentsEntry] = []
+    rows: list[PaperRow] = []
+    label = 1
+    for o in group:
+        entries.append(ContentsEntry(o.paper, label, o.kept))
+        rows.append(PaperRow(o.paper, label, o.kept))
+        label += o.kept
+    pages = label - 1
+    reporter.stage("front matter")
+    fm = render_front_matter(
+        manifest, entries, total_pages=pages, date=date, missing=missing, volume=volume
+    )
+    for w in fm.warnings:
+        reporter.warn(w)
+    front = FrontMatterInput(
+        pdf=fm.pdf,
+        cover_pages=fm.cover_pages,
+        contents_pages=fm.contents_pages,
+        links=tuple(FrontLinkSpec(lk.page_index, lk.rect, lk.target_key) for lk in fm.links),
+    )
+    keys = {o.paper.key for o in group}
+    sections = [
+        (s.title, [p.key for p in s.papers if p.key in keys]) for s in manifest.sections()
+    ]
+    with atomic_file(pdf_path) as f:
+        result = assemble(
+            manifest,
+            front,
+            [(o.input, o.reader) for o in group],
+            f,
+            date=date,
+            reporter=reporter,
+            sections=sections,
+        )
+    return rows, result.stats, pages

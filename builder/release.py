@@ -1,0 +1,250 @@
+"""Stage 5: the release artefacts around the bundle PDF.
+
+``N-V.pdf``, ``N-V.zip`` (the PDF and ``CONTENTS.md``), ``N-V.sha256`` (``sha256sum -c`` format) and
+``N-V-notes.md``. Every file is written to a temporary name in the output folder and renamed into
+place, so an interrupted build never leaves a half-written file under its final name. Zip entries
+have fixed times, order and permissions: the same inputs give the same bytes on any day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from builder import HOMEPAGE, __version__
+from builder.errors import PaperError, ReleaseError
+from builder.manifest import Manifest, Paper, arxiv_id
+
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+CHUNK = 1 << 20
+
+
+def release_date(manifest: Manifest, environ: dict[str, str] | None = None) -> dt.date | None:
+    """The manifest's date, else SOURCE_DATE_EPOCH, else None. Never the clock."""
+    if manifest.bundle.date is not None:
+        return manifest.bundle.date
+    env = os.environ if environ is None else environ
+    sde = env.get("SOURCE_DATE_EPOCH", "").strip()
+    if sde:
+        try:
+            return dt.datetime.fromtimestamp(int(sde), tz=dt.UTC).date()
+        except (ValueError, OverflowError, OSError):
+            return None
+    return None
+
+
+@contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Write ``path`` through a temporary file in the same folder, renamed into place on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def human_size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n = n / 1000  # type: ignore[assignment]
+    return f"{n} B"  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- text
+
+
+@dataclass(frozen=True)
+class PaperRow:
+    """One paper as placed in a (volume of the) bundle."""
+
+    paper: Paper
+    first_page: int  # page label of its first page
+    page_count: int
+
+
+def _link(paper: Paper) -> str:
+    if paper.url is None:
+        return ""
+    aid = arxiv_id(paper.url)
+    return f"[arXiv:{aid}]({paper.url})" if aid else f"[pdf]({paper.url})"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def contents_markdown(
+    manifest: Manifest,
+    rows: Sequence[PaperRow],
+    *,
+    pdf_name: str,
+    total_pages: int,
+    date: dt.date | None,
+    volume: tuple[int, int] | None = None,
+) -> str:
+    b = manifest.bundle
+    head = f"# {b.title} {b.version}"
+    if volume:
+        head += f" (volume {volume[0]} of {volume[1]})"
+    lines = [head, ""]
+    if b.subtitle:
+        lines += [b.subtitle, ""]
+    facts = [f"{len(rows)} papers", f"{total_pages} pages", f"`{pdf_name}`"]
+    if date:
+        facts.append(date.isoformat())
+    if b.curator:
+        facts.append(f"curated by {b.curator}")
+    lines += [" · ".join(facts), ""]
+    if b.homepage:
+        lines += [f"Homepage: {b.homepage}", ""]
+    current: str | None = None
+    header = ["| Page | Label | Title | Date | Links |", "|---:|---|---|---|---|"]
+    started = False
+    for row in rows:
+        p = row.paper
+        if p.section != current or not started:
+            if p.section or (current is not None):
+                lines += ["", f"## {p.section or 'Other'}", ""]
+            elif not started:
+                lines += ["## Papers", ""]
+            lines += header
+            current = p.section
+            started = True
+        links = " ".join(x for x in [_link(p), f"[code]({p.code})" if p.code else ""] if x)
+        lines.append(
+            f"| {row.first_page} | {_md(p.label or '')} | {_md(p.title)} | {p.date or ''} | {links} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def notes_markdown(
+    manifest: Manifest,
+    rows: Sequence[PaperRow],
+    *,
+    assets: Sequence[tuple[str, str, int]],  # (file name, sha256, size)
+    total_pages: int,
+    changes: str | None,
+    missing: Sequence[PaperError],
+    volumes: int = 1,
+) -> str:
+    b = manifest.bundle
+    stem = b.stem
+    pdf_bytes = sum(size for name, _, size in assets if name.endswith(".pdf"))
+    lines = [f"# {b.title} {b.version}", ""]
+    if b.subtitle:
+        lines += [f"*{b.subtitle}*", ""]
+    summary = f"**{len(rows)} papers, {total_pages} pages, {human_size(pdf_bytes)}**"
+    if volumes > 1:
+        summary += f" in {volumes} volumes"
+    if b.date:
+        summary += f", released {b.date.isoformat()}"
+    if b.curator:
+        summary += f", curated by {b.curator}"
+    lines += [summary + ".", ""]
+    if b.description:
+        lines += [b.description, ""]
+    if missing:
+        lines += [
+            "## Missing from this build",
+            "",
+            f"{len(missing)} paper(s) could not be included (built with `--keep-going`):",
+            "",
+        ]
+        lines += [f"- `{e.key}` ({e.url}): {e.reason}{': ' + e.detail if e.detail else ''}" for e in missing]
+        lines.append("")
+    lines += ["## Contents", ""]
+    section: str | None = None
+    for n, row in enumerate(rows, 1):
+        p = row.paper
+        if p.section and p.section != section:
+            lines += ["", f"### {p.section}", ""]
+            section = p.section
+        title = f"[{p.title}]({p.url})" if p.url else p.title
+        label = f"**[{p.label}]** " if p.label else ""
+        extra = [x for x in [p.date, f"p. {row.first_page}", f"[code]({p.code})" if p.code else ""] if x]
+        lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
+    lines.append("")
+    if changes:
+        lines += [changes.rstrip(), ""]
+    lines += ["## Assets", "", "| File | Size | SHA-256 |", "|---|---:|---|"]
+    for name, digest, size in assets:
+        lines.append(f"| `{name}` | {human_size(size)} | `{digest}` |")
+    lines += [
+        "",
+        "## Verify",
+        "",
+        "```sh",
+        f"sha256sum -c {stem}.sha256",
+        f"paperbundle verify {stem}.zip" if volumes == 1 else f"paperbundle verify {stem}-part1.zip",
+        "```",
+        "",
+        f"Built with [paperbundle]({HOMEPAGE}) {__version__}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_zip(path: Path, members: Sequence[tuple[str, Path | bytes]], date: dt.date | None) -> None:
+    """A reproducible zip: fixed member order, times, permissions and compression."""
+    stamp = (date.year, date.month, date.day, 0, 0, 0) if date and date.year >= 1980 else ZIP_EPOCH
+    with atomic_file(path) as f, zipfile.ZipFile(f, "w") as zf:
+        for name, content in members:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.create_system = 3
+            info.external_attr = (0o100644 & 0xFFFF) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if isinstance(content, bytes):
+                zf.writestr(info, content, compresslevel=6)
+            else:
+                with content.open("rb") as src, zf.open(info, "w") as dst:
+                    while chunk := src.read(CHUNK):
+                        dst.write(chunk)
+
+
+def checksums_text(entries: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"{digest}  {name}\n" for name, digest in entries)
+
+
+def check_asset_sizes(paths: Sequence[Path], limit: int) -> None:
+    for p in paths:
+        size = p.stat().st_size
+        if size > limit:
+            raise ReleaseError(
+                f"{p.name} is {human_size(size)}, over the asset limit of {human_size(limit)}"
+            )

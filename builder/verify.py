@@ -1,0 +1,215 @@
+"""``paperbundle verify``: re-check a built release from its files alone.
+
+Checks the zip (CRCs, members), the checksums file beside it, that the PDF opens, that the outline
+has an item for every paper, that page labels are present, and that every internal link lands
+inside its own paper's pages (front-matter links on a paper's first page).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from builder.errors import VerifyError
+
+
+def _read_sums(path: Path) -> dict[str, str]:
+    sums: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([0-9a-f]{64}) [ *](.+)$", line.strip())
+        if m:
+            sums[m.group(2)] = m.group(1)
+    return sums
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_release(zip_path: Path) -> list[str]:
+    """Return report lines when everything holds; raise VerifyError listing every problem."""
+    problems: list[str] = []
+    report: list[str] = []
+    name = zip_path.name
+    if not zip_path.is_file():
+        raise VerifyError(str(zip_path), ["no such file"])
+    stem = name[:-4] if name.endswith(".zip") else name
+    base_stem = re.sub(r"-part\d+$", "", stem)
+    sums_path = zip_path.with_name(f"{base_stem}.sha256")
+    sums: dict[str, str] = {}
+    if sums_path.is_file():
+        sums = _read_sums(sums_path)
+        if name not in sums:
+            problems.append(f"{sums_path.name} has no checksum for {name}")
+        elif _sha_file(zip_path) != sums[name]:
+            problems.append(f"{name}: sha256 does not match {sums_path.name}")
+        else:
+            report.append(f"ok  {name} matches {sums_path.name}")
+        pdf_beside = zip_path.with_name(f"{stem}.pdf")
+        if pdf_beside.is_file() and f"{stem}.pdf" in sums:
+            if _sha_file(pdf_beside) != sums[f"{stem}.pdf"]:
+                problems.append(f"{pdf_beside.name}: sha256 does not match {sums_path.name}")
+            else:
+                report.append(f"ok  {pdf_beside.name} matches {sums_path.name}")
+    else:
+        problems.append(f"no checksums file {sums_path.name} beside the zip")
+
+    try:
+        zf = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise VerifyError(str(zip_path), [*problems, f"not a readable zip: {exc}"]) from None
+    with zf:
+        try:
+            bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            bad = f"({exc})"
+        if bad:
+            problems.append(f"{name}: corrupt member {bad}")
+        members = zf.namelist()
+        pdf_name = f"{stem}.pdf"
+        expected = {pdf_name, "CONTENTS.md"}
+        if set(members) != expected:
+            problems.append(f"{name}: members {sorted(members)}, expected {sorted(expected)}")
+        if pdf_name not in members or bad:
+            raise VerifyError(str(zip_path), problems)
+        data = zf.read(pdf_name)
+        contents = zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
+    if sums.get(pdf_name) and _sha(data) != sums[pdf_name]:
+        problems.append(f"{pdf_name} in the zip does not match {sums_path.name}")
+    problems += _check_pdf(data, contents, report)
+    if problems:
+        raise VerifyError(str(zip_path), problems)
+    return report
+
+
+def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
+    problems: list[str] = []
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        npages = len(reader.pages)
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        return [f"the PDF does not open: {exc}"]
+    idx = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    named = reader.named_destinations
+    starts: dict[str, int] = {}
+    for name, dest in named.items():
+        if name.startswith("paper."):
+            page = dest.get("/Page")
+            if isinstance(page, IndirectObject) and page.idnum in idx:
+                starts[name[6:]] = idx[page.idnum]
+            else:
+                problems.append(f"named destination {name} points nowhere")
+    if not starts:
+        return [*problems, "no paper.<key> destinations: not a paperbundle PDF?"]
+    rows = len(re.findall(r"^\| \d+ \|", contents, flags=re.M))
+    if contents and rows != len(starts):
+        problems.append(f"CONTENTS.md lists {rows} papers, the PDF has {len(starts)}")
+    ordered = sorted(starts.items(), key=lambda kv: kv[1])
+    front_end = ordered[0][1]
+    ranges: dict[str, tuple[int, int]] = {}
+    for i, (key, first) in enumerate(ordered):
+        last = ordered[i + 1][1] - 1 if i + 1 < len(ordered) else npages - 1
+        ranges[key] = (first, last)
+    page_owner: list[str | None] = [None] * npages
+    for key, (a, b) in ranges.items():
+        for pg in range(a, b + 1):
+            page_owner[pg] = key
+
+    # Outline: one item per paper, on its first page.
+    outline_pages: set[int] = set()
+
+    def walk(items: list[Any]) -> None:
+        for it in items:
+            if isinstance(it, list):
+                walk(it)
+                continue
+            try:
+                n = reader.get_destination_page_number(it)
+            except Exception:
+                continue
+            if n is not None and n >= 0:
+                outline_pages.add(n)
+
+    try:
+        walk(reader.outline)
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        problems.append(f"the outline cannot be read: {exc}")
+    missing = [k for k, (a, _) in ranges.items() if a not in outline_pages]
+    if missing:
+        problems.append(f"outline has no item for: {', '.join(missing)}")
+    else:
+        report.append(f"ok  outline has all {len(ranges)} papers")
+    root = reader.trailer["/Root"]
+    if "/PageLabels" not in root:
+        problems.append("no page labels")
+
+    # Links.
+    total = 0
+    first_pages = {a for a, _ in ranges.values()}
+    for i, page in enumerate(reader.pages):
+        annots = page.get("/Annots")
+        annots = annots.get_object() if annots is not None else None
+        if not isinstance(annots, ArrayObject):
+            continue
+        for a in annots:
+            a = a.get_object()
+            if not isinstance(a, DictionaryObject) or a.get("/Subtype") != "/Link":
+                continue
+            dest: Any = a.get("/Dest")
+            if dest is None and "/A" in a:
+                act = a["/A"].get_object()
+                if act.get("/S") == "/GoTo":
+                    dest = act.get("/D")
+                elif act.get("/S") in ("/JavaScript", "/Launch"):
+                    problems.append(f"page {i + 1}: active link action {act.get('/S')}")
+                    continue
+                else:
+                    continue
+            if dest is None:
+                continue
+            total += 1
+            target = _target(dest, named, idx)
+            where = f"page {i + 1}"
+            if target is None:
+                problems.append(f"{where}: internal link to nowhere")
+            elif i < front_end:
+                if target not in first_pages:
+                    problems.append(f"{where}: contents link lands on page {target + 1}, "
+                                    "not on a paper's first page")
+            elif page_owner[target] != page_owner[i]:
+                problems.append(
+                    f"{where} ({page_owner[i]}): link lands in {page_owner[target]} "
+                    f"(page {target + 1})"
+                )
+    if not any("link" in p for p in problems):
+        report.append(f"ok  {total} internal links land inside their own paper")
+    report.append(f"ok  {npages} pages, {len(ranges)} papers")
+    return problems
+
+
+def _target(dest: Any, named: dict[str, Any], idx: dict[int, int]) -> int | None:
+    dest = dest.get_object() if isinstance(dest, IndirectObject) else dest
+    if isinstance(dest, ArrayObject) and dest:
+        head = dest[0]
+        return idx.get(head.idnum) if isinstance(head, IndirectObject) else None
+    d = named.get(str(dest))
+    if d is None:
+        return None
+    page = d.get("/Page")
+    return idx.get(page.idnum) if isinstance(page, IndirectObject) else None
