@@ -1,0 +1,42 @@
+# Two commands on a fresh machine:  `make bundle`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+MANIFEST ?= manifests/v0.2.toml
+OUT    ?= output
+BUILD_ARGS ?=
+
+.PHONY: bundle test lint release clean bench
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+## make bundle: create .venv, install, build $(MANIFEST) into $(OUT)/
+bundle: $(VENV)/.installed
+	$(BIN)/paperbundle build $(MANIFEST) -o $(OUT) $(BUILD_ARGS)
+
+## make test: lint, format check, types, then the test suite
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check builder tests bench
+	$(BIN)/ruff format --check builder tests bench
+	$(BIN)/mypy builder
+	$(BIN)/pytest -q
+
+## make release VERSION=v0.2 [DRY_RUN=1]: build, then publish with the GitHub CLI
+release: $(VENV)/.installed
+	VERSION="$(VERSION)" DRY_RUN="$(DRY_RUN)" OUT="$(OUT)" BIN="$(BIN)" sh scripts/release.sh
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Build manifests/$VERSION.toml and publish it as the GitHub release $VERSION with the GitHub CLI.
+#   make release VERSION=v0.2            build, create the release if missing, upload the assets
+#   make release VERSION=v0.2 DRY_RUN=1  build, then print the exact gh commands instead
+set -eu
+: "${VERSION:?usage: make release VERSION=v0.2 [DRY_RUN=1]}"
+OUT=${OUT:-output}
+BIN=${BIN:-.venv/bin}
+DRY_RUN=${DRY_RUN:-}
+MANIFEST="manifests/${VERSION}.toml"
+[ -f "$MANIFEST" ] || { echo "release: no manifest $MANIFEST" >&2; exit 2; }
+
+mkdir -p "$OUT"
+SUMMARY="$OUT/.release-$VERSION.json"
+"$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json > "$SUMMARY"
+
+# Title, notes and assets from the build's JSON summary (one zip per volume, plus the checksums).
+eval "$("$BIN/python" - "$SUMMARY" "$MANIFEST" <<'PY'
+import json, shlex, sys, tomllib
+s = json.load(open(sys.argv[1]))
+b = tomllib.load(open(sys.argv[2], "rb"))["bundle"]
+title = f'{b.get("title", b["name"])} {b["version"]}'
+assets = [v["zip"] for v in s["volumes"]] + [s["sha256"]]
+print(f"TITLE={shlex.quote(title)}")
+print(f"NOTES={shlex.quote(s['notes'])}")
+print(f"ASSETS={shlex.quote(' '.join(shlex.quote(a) for a in assets))}")
+PY
+)"
+
+run() {
+    if [ -n "$DRY_RUN" ]; then
+        printf '%s' "+"; for a in "$@"; do printf " '%s'" "$a"; done; printf '\n'
+    else
+        "$@"
+    fi
+}
+
+if [ -n "$DRY_RUN" ]; then
+    echo "# dry run: these commands would publish $VERSION"
+    echo "# (the create step runs only when 'gh release view $VERSION' finds no release)"
+    run gh release create "$VERSION" --title "$TITLE" --notes-file "$NOTES"
+elif ! gh release view "$VERSION" >/dev/null 2>&1; then
+    gh release create "$VERSION" --title "$TITLE" --notes-file "$NOTES"
+fi
+eval "run gh release upload \"\$VERSION\" $ASSETS --clobber"
