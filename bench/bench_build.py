@@ -94,8 +94,18 @@ def main() -> int:
         ),
         encoding="utf-8",
     )
-    pb = [sys.executable, "-m", "builder", "build", str(manifest), "--quiet",
-          "--mirror", f"https://arxiv.org/=http://127.0.0.1:{port}/", "--min-interval", "0"]
+    pb = [
+        sys.executable,
+        "-m",
+        "builder",
+        "build",
+        str(manifest),
+        "--quiet",
+        "--mirror",
+        f"https://arxiv.org/=http://127.0.0.1:{port}/",
+        "--min-interval",
+        "0",
+    ]
     rows: list[tuple[str, float, int, str]] = []
     total_pages = sum(len(lc.open_reader(f).pages) for f in files)
     for run in range(args.runs):
@@ -120,7 +130,7 @@ def main() -> int:
         rows.append(("pypdf append loop", t, m, link_score(q, files, 0)))
     server.shutdown()
     print(f"{len(files)} papers, {total_pages} pages, {sum(f.stat().st_size for f in files)} bytes")
-    print(f"| tool | wall s | peak RSS MiB | internal links right |\n|---|---:|---:|---:|")
+    print("| tool | wall s | peak RSS MiB | internal links right |\n|---|---:|---:|---:|")
     for name, t, m, score in rows:
         print(f"| {name} | {t:.2f} | {m / 1024:.0f} | {score} |")
     shutil.rmtree(work, ignore_errors=True)

@@ -27,8 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from pypdf import PdfReader, PdfWriter
-from pypdf import PasswordType
+from pypdf import PasswordType, PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
 from pypdf.generic import (
     ArrayObject,
@@ -136,7 +135,7 @@ Target = tuple[int, list[PdfObject]]  # (0-based source page index, view array a
 
 
 def open_pdf(paper: Paper, path: Path | bytes) -> PdfReader:
-    """Open a paper's PDF, decrypting with an empty password; PdfError naming the paper otherwise."""
+    """Open a paper's PDF (an empty password is tried); PdfError naming the paper otherwise."""
     src = paper.source
     try:
         reader = PdfReader(io.BytesIO(path) if isinstance(path, bytes) else path, strict=False)
@@ -274,9 +273,9 @@ def _walk_name_tree(node: DictionaryObject, depth: int = 0) -> Iterator[tuple[st
 
 
 def _plain(v: PdfObject) -> PdfObject:
-    v = v.get_object() if isinstance(v, IndirectObject) else v
-    if isinstance(v, (NumberObject, FloatObject, NameObject, NullObject, BooleanObject)):
-        return v
+    r = v.get_object() if isinstance(v, IndirectObject) else v
+    if isinstance(r, (NumberObject, FloatObject, NameObject, NullObject, BooleanObject)):
+        return r
     return NullObject()
 
 
@@ -286,7 +285,7 @@ def _plain(v: PdfObject) -> PdfObject:
 @dataclass
 class _Item:
     title: str
-    target: tuple[PdfObject, list[PdfObject]] | None  # (new page ref, view)
+    target: tuple[Any, list[PdfObject]] | None  # (new page ref, view)
     children: list[_Item] = field(default_factory=list)
     closed: bool = True
     color: ArrayObject | None = None
@@ -560,7 +559,7 @@ class _Merger:
         self.fields.append(wrapper_ref)
         dr = _get(form, "/DR")
         if isinstance(dr, DictionaryObject):
-            cloned = cast(DictionaryObject, dr.clone(w))
+            cloned = dr.clone(w)
             if self.dr is None:
                 self.dr = DictionaryObject(cloned)
             else:
@@ -692,16 +691,14 @@ def assemble(
             first = paper_items[0].target
             items.append(_Item(section, first, children=paper_items, closed=False))
     merger.c.outline_items = sum(_count_items(v) for v in outlines.values())
-    root = cast(DictionaryObject, writer._root_object)
+    root = writer._root_object
     root[NameObject("/Outlines")] = _write_outline(writer, items)
     root[NameObject("/PageMode")] = NameObject("/UseOutlines")
     root[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)}
     )
     # Page labels: i, ii, ... for the front matter; 1, 2, ... across the papers.
-    nums = ArrayObject(
-        [NumberObject(0), DictionaryObject({NameObject("/S"): NameObject("/r")})]
-    )
+    nums = ArrayObject([NumberObject(0), DictionaryObject({NameObject("/S"): NameObject("/r")})])
     if len(writer.pages) > nfront:
         nums += [NumberObject(nfront), DictionaryObject({NameObject("/S"): NameObject("/D")})]
     root[NameObject("/PageLabels")] = DictionaryObject({NameObject("/Nums"): nums})

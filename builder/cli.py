@@ -72,16 +72,34 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 def _add_network(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("network options")
-    g.add_argument("--cache-dir", type=Path, help="cache folder (default $PAPERBUNDLE_CACHE, "
-                   "else the user cache dir)")
-    g.add_argument("--mirror", action="append", metavar="FROM=TO", default=None,
-                   help="fetch URLs starting with FROM from TO instead (repeatable; "
-                   "replaces $PAPERBUNDLE_MIRROR)")
-    g.add_argument("--min-interval", type=_interval, default=3.0, metavar="S",
-                   help="seconds between two requests to the same host (default 3)")
+    g.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="cache folder (default $PAPERBUNDLE_CACHE, else the user cache dir)",
+    )
+    g.add_argument(
+        "--mirror",
+        action="append",
+        metavar="FROM=TO",
+        default=None,
+        help="fetch URLs starting with FROM from TO instead (repeatable; "
+        "replaces $PAPERBUNDLE_MIRROR)",
+    )
+    g.add_argument(
+        "--min-interval",
+        type=_interval,
+        default=3.0,
+        metavar="S",
+        help="seconds between two requests to the same host (default 3)",
+    )
     g.add_argument("--offline", action="store_true", help="no network: cached files only")
-    g.add_argument("--max-download-size", type=parse_size, default=parse_size("200M"),
-                   metavar="SIZE", help="largest file to download (default 200M)")
+    g.add_argument(
+        "--max-download-size",
+        type=parse_size,
+        default=parse_size("200M"),
+        metavar="SIZE",
+        help="largest file to download (default 200M)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,10 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_network(b)
     b.add_argument("--frozen", action="store_true", help="require the lock file to match")
     b.add_argument("--refresh", action="store_true", help="download again even if cached")
-    b.add_argument("--keep-going", action="store_true",
-                   help="build from the papers that worked (exit 3 if any is missing)")
-    b.add_argument("--max-asset-size", type=parse_size, default=parse_size("1.9G"),
-                   metavar="SIZE", help="split into volumes above this size (default 1.9G)")
+    b.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="build from the papers that worked (exit 3 if any is missing)",
+    )
+    b.add_argument(
+        "--max-asset-size",
+        type=parse_size,
+        default=parse_size("1.9G"),
+        metavar="SIZE",
+        help="split into volumes above this size (default 1.9G)",
+    )
     b.add_argument("--quiet", action="store_true", help="no progress display")
     b.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     _add_common(b)
@@ -209,8 +235,16 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         result = build(manifest, opts, rep)
     except BuildFailed as exc:
         if args.json:
-            print(json.dumps({"ok": False, "exit_code": EXIT_FAILED,
-                              "failures": [_failure_json(e) for e in exc.failures]}, indent=2))
+            print(
+                json.dumps(
+                    {
+                        "ok": False,
+                        "exit_code": EXIT_FAILED,
+                        "failures": [_failure_json(e) for e in exc.failures],
+                    },
+                    indent=2,
+                )
+            )
         raise
     code = EXIT_PARTIAL if result.missing else EXIT_OK
     if result.missing:
@@ -219,32 +253,44 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
             print(line, file=sys.stderr)
     if args.json:
         fr = result.fetch
-        print(json.dumps({
-            "ok": True,
-            "exit_code": code,
-            "manifest": str(args.manifest),
-            "name": manifest.bundle.name,
-            "version": manifest.bundle.version,
-            "papers": result.papers,
-            "pages": result.page_count,
-            "volumes": [
-                {"pdf": str(v.pdf), "zip": str(v.zip), "papers": list(v.papers),
-                 "pages": v.page_count}
-                for v in result.volumes
-            ],
-            "sha256": str(result.sha256_file),
-            "notes": str(result.notes),
-            "missing": [_failure_json(e) for e in result.missing],
-            "downloaded": sum(1 for p in fr.papers.values() if not p.from_cache),
-            "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
-            "requests": fr.requests,
-            "bytes_received": fr.bytes_received,
-            "links": {"internal": result.stats.links_kept, "dropped": result.stats.links_dropped,
-                      "uri": result.stats.uri_links},
-            "outline_items": result.stats.outline_items,
-            "active_content_removed": dict(result.stats.active_removed),
-            "seconds": round(result.seconds, 3),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": True,
+                    "exit_code": code,
+                    "manifest": str(args.manifest),
+                    "name": manifest.bundle.name,
+                    "version": manifest.bundle.version,
+                    "papers": result.papers,
+                    "pages": result.page_count,
+                    "volumes": [
+                        {
+                            "pdf": str(v.pdf),
+                            "zip": str(v.zip),
+                            "papers": list(v.papers),
+                            "pages": v.page_count,
+                        }
+                        for v in result.volumes
+                    ],
+                    "sha256": str(result.sha256_file),
+                    "notes": str(result.notes),
+                    "missing": [_failure_json(e) for e in result.missing],
+                    "downloaded": sum(1 for p in fr.papers.values() if not p.from_cache),
+                    "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
+                    "requests": fr.requests,
+                    "bytes_received": fr.bytes_received,
+                    "links": {
+                        "internal": result.stats.links_kept,
+                        "dropped": result.stats.links_dropped,
+                        "uri": result.stats.uri_links,
+                    },
+                    "outline_items": result.stats.outline_items,
+                    "active_content_removed": dict(result.stats.active_removed),
+                    "seconds": round(result.seconds, 3),
+                },
+                indent=2,
+            )
+        )
     elif not args.quiet:
         for v in result.volumes:
             print(f"wrote {v.pdf} ({v.page_count} pages) and {v.zip}", file=sys.stderr)
@@ -262,17 +308,30 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
     manifest = _load(args.manifest)
     lock = read_lock(manifest.lock_path)
-    res = fetch_all(manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep,
-                    lock)
+    res = fetch_all(
+        manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep, lock
+    )
     if args.json:
-        print(json.dumps({
-            "ok": not res.failures,
-            "papers": {k: {"sha256": p.sha256, "size": p.size, "pages": p.page_count,
-                           "from_cache": p.from_cache, "path": str(p.path)}
-                       for k, p in res.papers.items()},
-            "failures": [_failure_json(e) for e in res.failures],
-            "requests": res.requests,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ok": not res.failures,
+                    "papers": {
+                        k: {
+                            "sha256": p.sha256,
+                            "size": p.size,
+                            "pages": p.page_count,
+                            "from_cache": p.from_cache,
+                            "path": str(p.path),
+                        }
+                        for k, p in res.papers.items()
+                    },
+                    "failures": [_failure_json(e) for e in res.failures],
+                    "requests": res.requests,
+                },
+                indent=2,
+            )
+        )
     if res.failures:
         raise BuildFailed(res.failures)
     if not args.quiet and not args.json:
@@ -335,8 +394,9 @@ def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         text = args.readme.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{args.readme}: {exc.strerror or exc}") from None
-    result = import_readme(text, name=args.name, version=args.bundle_version,
-                           source=str(args.readme))
+    result = import_readme(
+        text, name=args.name, version=args.bundle_version, source=str(args.readme)
+    )
     write_import(result, args.out, force=args.force)
     r = result.report
     for note in r.notes:

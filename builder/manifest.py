@@ -198,7 +198,7 @@ def normalise_url(url: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise UrlProblem(f"not a valid URL: {url!r} ({exc})") from None
-    if not host or "." not in host and host != "localhost" and not host.startswith("["):
+    if not host or ("." not in host and host != "localhost" and not host.startswith("[")):
         raise UrlProblem(f"URL has no valid host: {url!r}")
     if parts.username or parts.password:
         raise UrlProblem(f"URL must not carry credentials: {url!r}")
@@ -332,7 +332,12 @@ class _Checker:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", dt.date: "a date (like 2023-09-25)", list: "an array"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        dt.date: "a date (like 2023-09-25)",
+        list: "an array",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
@@ -390,9 +395,7 @@ def _check_sha(v: str) -> str | None:
 
 def _check_key(v: str) -> str | None:
     if not KEY_RE.match(v):
-        return (
-            f"key {v!r} may use only a-z, 0-9, '.', '_' and '-', and must start with a-z or 0-9"
-        )
+        return f"key {v!r} may use only a-z, 0-9, '.', '_' and '-', and must start with a-z or 0-9"
     if len(v) > 100:
         return "key is longer than 100 characters"
     return None

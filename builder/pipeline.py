@@ -152,7 +152,12 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
         name = f"{stem}-part{vi}" if vol else stem
         pdf_path, zip_path = out / f"{name}.pdf", out / f"{name}.zip"
         rows, vstats, pages = _build_volume(
-            manifest, group, pdf_path, date=date, reporter=reporter, volume=vol,
+            manifest,
+            group,
+            pdf_path,
+            date=date,
+            reporter=reporter,
+            volume=vol,
             missing=missing_papers,
         )
         stats = vstats if vi == 1 else _add_stats(stats, vstats)
@@ -160,7 +165,9 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
             manifest, rows, pdf_name=pdf_path.name, total_pages=pages, date=date, volume=vol
         )
         reporter.stage("zip")
-        write_zip(zip_path, [(pdf_path.name, pdf_path), ("CONTENTS.md", contents_md.encode())], date)
+        write_zip(
+            zip_path, [(pdf_path.name, pdf_path), ("CONTENTS.md", contents_md.encode())], date
+        )
         for p in (pdf_path, zip_path):
             size = p.stat().st_size
             if size > options.max_asset_size:
@@ -271,9 +278,7 @@ def _build_volume(
         links=tuple(FrontLinkSpec(lk.page_index, lk.rect, lk.target_key) for lk in fm.links),
     )
     keys = {o.paper.key for o in group}
-    sections = [
-        (s.title, [p.key for p in s.papers if p.key in keys]) for s in manifest.sections()
-    ]
+    sections = [(s.title, [p.key for p in s.papers if p.key in keys]) for s in manifest.sections()]
     with atomic_file(pdf_path) as f:
         result = assemble(
             manifest,

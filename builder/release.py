@@ -8,6 +8,7 @@ have fixed times, order and permissions: the same inputs give the same bytes on 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -54,10 +55,8 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
@@ -143,9 +142,8 @@ def contents_markdown(
             current = p.section
             started = True
         links = " ".join(x for x in [_link(p), f"[code]({p.code})" if p.code else ""] if x)
-        lines.append(
-            f"| {row.first_page} | {_md(p.label or '')} | {_md(p.title)} | {p.date or ''} | {links} |"
-        )
+        label, title = _md(p.label or ""), _md(p.title)
+        lines.append(f"| {row.first_page} | {label} | {title} | {p.date or ''} | {links} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -183,7 +181,10 @@ def notes_markdown(
             f"{len(missing)} paper(s) could not be included (built with `--keep-going`):",
             "",
         ]
-        lines += [f"- `{e.key}` ({e.url}): {e.reason}{': ' + e.detail if e.detail else ''}" for e in missing]
+        lines += [
+            f"- `{e.key}` ({e.url}): {e.reason}{': ' + e.detail if e.detail else ''}"
+            for e in missing
+        ]
         lines.append("")
     lines += ["## Contents", ""]
     section: str | None = None
@@ -194,7 +195,9 @@ def notes_markdown(
             section = p.section
         title = f"[{p.title}]({p.url})" if p.url else p.title
         label = f"**[{p.label}]** " if p.label else ""
-        extra = [x for x in [p.date, f"p. {row.first_page}", f"[code]({p.code})" if p.code else ""] if x]
+        extra = [
+            x for x in [p.date, f"p. {row.first_page}", f"[code]({p.code})" if p.code else ""] if x
+        ]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
     lines.append("")
     if changes:
@@ -208,7 +211,9 @@ def notes_markdown(
         "",
         "```sh",
         f"sha256sum -c {stem}.sha256",
-        f"paperbundle verify {stem}.zip" if volumes == 1 else f"paperbundle verify {stem}-part1.zip",
+        f"paperbundle verify {stem}.zip"
+        if volumes == 1
+        else f"paperbundle verify {stem}-part1.zip",
         "```",
         "",
         f"Built with [paperbundle]({HOMEPAGE}) {__version__}.",
@@ -220,7 +225,9 @@ def notes_markdown(
 # --------------------------------------------------------------------------- files
 
 
-def write_zip(path: Path, members: Sequence[tuple[str, Path | bytes]], date: dt.date | None) -> None:
+def write_zip(
+    path: Path, members: Sequence[tuple[str, Path | bytes]], date: dt.date | None
+) -> None:
     """A reproducible zip: fixed member order, times, permissions and compression."""
     stamp = (date.year, date.month, date.day, 0, 0, 0) if date and date.year >= 1980 else ZIP_EPOCH
     with atomic_file(path) as f, zipfile.ZipFile(f, "w") as zf:

@@ -12,7 +12,7 @@ import io
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -89,7 +89,9 @@ def verify_release(zip_path: Path) -> list[str]:
         if pdf_name not in members or bad:
             raise VerifyError(str(zip_path), problems)
         data = zf.read(pdf_name)
-        contents = zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
+        contents = (
+            zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
+        )
     if sums.get(pdf_name) and _sha(data) != sums[pdf_name]:
         problems.append(f"{pdf_name} in the zip does not match {sums_path.name}")
     problems += _check_pdf(data, contents, report)
@@ -105,12 +107,16 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
         npages = len(reader.pages)
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         return [f"the PDF does not open: {exc}"]
-    idx = {p.indirect_reference.idnum: i for i, p in enumerate(reader.pages)}
+    idx = {
+        p.indirect_reference.idnum: i
+        for i, p in enumerate(reader.pages)
+        if p.indirect_reference is not None
+    }
     named = reader.named_destinations
     starts: dict[str, int] = {}
-    for name, dest in named.items():
+    for name, nd in named.items():
         if name.startswith("paper."):
-            page = dest.get("/Page")
+            page = nd.get("/Page")
             if isinstance(page, IndirectObject) and page.idnum in idx:
                 starts[name[6:]] = idx[page.idnum]
             else:
@@ -155,7 +161,7 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
         problems.append(f"outline has no item for: {', '.join(missing)}")
     else:
         report.append(f"ok  outline has all {len(ranges)} papers")
-    root = reader.trailer["/Root"]
+    root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
     if "/PageLabels" not in root:
         problems.append("no page labels")
 
@@ -171,9 +177,11 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
             a = a.get_object()
             if not isinstance(a, DictionaryObject) or a.get("/Subtype") != "/Link":
                 continue
-            dest: Any = a.get("/Dest")
+            dest = a.get("/Dest")
             if dest is None and "/A" in a:
                 act = a["/A"].get_object()
+                if not isinstance(act, DictionaryObject):
+                    continue
                 if act.get("/S") == "/GoTo":
                     dest = act.get("/D")
                 elif act.get("/S") in ("/JavaScript", "/Launch"):
@@ -190,8 +198,10 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
                 problems.append(f"{where}: internal link to nowhere")
             elif i < front_end:
                 if target not in first_pages:
-                    problems.append(f"{where}: contents link lands on page {target + 1}, "
-                                    "not on a paper's first page")
+                    problems.append(
+                        f"{where}: contents link lands on page {target + 1}, "
+                        "not on a paper's first page"
+                    )
             elif page_owner[target] != page_owner[i]:
                 problems.append(
                     f"{where} ({page_owner[i]}): link lands in {page_owner[target]} "

@@ -174,9 +174,11 @@ def make_active_paper(title: str = "Active") -> bytes:
     _annot(
         w,
         1,
-        {"/Subtype": NameObject("/Link"), "/Dest": ArrayObject([w.pages[0].indirect_reference,
-                                                                NameObject("/Fit")]),
-         "/F": NumberObject(4)},
+        {
+            "/Subtype": NameObject("/Link"),
+            "/Dest": ArrayObject([w.pages[0].indirect_reference, NameObject("/Fit")]),
+            "/F": NumberObject(4),
+        },
     )
     out = io.BytesIO()
     w.write(out)

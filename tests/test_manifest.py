@@ -13,7 +13,6 @@ from builder.manifest import (
     PageRange,
     load_manifest,
     normalise_url,
-    parse_manifest,
     parse_pages,
     select_pages,
 )
@@ -80,36 +79,138 @@ BROKEN = [
     ("no-bundle", PAPER, "bundle: missing [bundle] table"),
     ("bundle-not-table", 'bundle = "x"\n' + PAPER, "bundle: must be a table"),
     ("no-name", '[bundle]\nversion = "v1"\n' + PAPER, "bundle.name: required key is missing"),
-    ("bad-name", '[bundle]\nname = "my bundle"\nversion = "v1"\n' + PAPER, "bundle.name: name 'my bundle' may use only"),
+    (
+        "bad-name",
+        '[bundle]\nname = "my bundle"\nversion = "v1"\n' + PAPER,
+        "bundle.name: name 'my bundle' may use only",
+    ),
     ("name-starts-dot", '[bundle]\nname = ".b"\nversion = "v1"\n' + PAPER, "bundle.name:"),
     ("bad-version", '[bundle]\nname = "b"\nversion = "v 1/2"\n' + PAPER, "bundle.version:"),
-    ("bundle-typo", BUNDLE + 'titel = "x"\n' + PAPER, "bundle.titel: unknown key 'titel'; did you mean 'title'?"),
-    ("top-typo", 'paper = 1\n' + BUNDLE + PAPER, "paper: unknown key 'paper'; did you mean 'papers'?"),
+    (
+        "bundle-typo",
+        BUNDLE + 'titel = "x"\n' + PAPER,
+        "bundle.titel: unknown key 'titel'; did you mean 'title'?",
+    ),
+    (
+        "top-typo",
+        "paper = 1\n" + BUNDLE + PAPER,
+        "paper: unknown key 'paper'; did you mean 'papers'?",
+    ),
     ("bundle-date-string", BUNDLE + 'date = "2023-09-25"\n' + PAPER, "bundle.date: must be a date"),
-    ("homepage-ftp", BUNDLE + 'homepage = "ftp://x.org/"\n' + PAPER, "bundle.homepage: only http and https"),
+    (
+        "homepage-ftp",
+        BUNDLE + 'homepage = "ftp://x.org/"\n' + PAPER,
+        "bundle.homepage: only http and https",
+    ),
     ("no-papers", BUNDLE, "papers: no papers"),
     ("papers-not-array", 'papers = "x"\n' + BUNDLE, "papers: must be an array of tables"),
-    ("paper-typo", BUNDLE + PAPER + 'lable = "A"\n', "papers[0].lable: unknown key 'lable'; did you mean 'label'?"),
-    ("missing-key", BUNDLE + '[[papers]]\ntitle = "A"\nurl = "https://x.org/a.pdf"\n', "papers[0].key: required key is missing"),
-    ("missing-title", BUNDLE + '[[papers]]\nkey = "a"\nurl = "https://x.org/a.pdf"\n', "papers[0].title: required key is missing"),
-    ("bad-key-chars", BUNDLE + '[[papers]]\nkey = "Flash Attn"\ntitle = "A"\nurl = "https://x.org/a.pdf"\n', "papers[0].key: key 'Flash Attn' may use only"),
-    ("duplicate-key", BUNDLE + PAPER + '[[papers]]\nkey = "a"\ntitle = "B"\nurl = "https://x.org/b.pdf"\n', "papers[1].key: duplicate key 'a' (also papers[0])"),
-    ("toml-duplicate-key", BUNDLE + '[[papers]]\nkey = "a"\nkey = "b"\ntitle = "A"\nurl = "https://x.org/a.pdf"\n', "TOML syntax error"),
-    ("url-scheme", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "ftp://x.org/a.pdf"\n', "papers[0].url: only http and https URLs are allowed"),
-    ("url-no-scheme", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "arxiv.org/abs/2205.14135"\n', "papers[0].url: only http and https"),
-    ("url-space", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "https://x.org/a b.pdf"\n', "papers[0].url: URL contains whitespace"),
-    ("arxiv-no-id", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "https://arxiv.org/list/cs.LG"\n', "papers[0].url: arXiv URL without a paper id"),
-    ("url-wrong-type", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = 42\n', "papers[0].url: must be a string, not an integer (42)"),
-    ("title-wrong-type", BUNDLE + '[[papers]]\nkey = "a"\ntitle = ["A"]\nurl = "https://x.org/a.pdf"\n', "papers[0].title: must be a string, not an array"),
-    ("url-and-path", BUNDLE + PAPER + 'path = "a.pdf"\n', "papers[0]: give either url or path, not both"),
-    ("neither-url-nor-path", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\n', "papers[0]: needs a url (or a local path)"),
-    ("bad-pages", BUNDLE + PAPER + 'pages = "3-1"\n', "papers[0].pages: bad page selection '3-1': range '3-1' ends before it starts"),
-    ("bad-pages-syntax", BUNDLE + PAPER + 'pages = "one"\n', "papers[0].pages: bad page selection 'one'"),
-    ("pages-zero", BUNDLE + PAPER + 'pages = "0-2"\n', "papers[0].pages: bad page selection '0-2': pages are numbered from 1"),
-    ("bad-sha", BUNDLE + PAPER + 'sha256 = "abc"\n', "papers[0].sha256: must be 64 hexadecimal digits"),
-    ("code-not-url", BUNDLE + PAPER + 'code = "github.com/x/y"\n', "papers[0].code: only http and https"),
-    ("same-url-twice", BUNDLE + PAPER + '[[papers]]\nkey = "b"\ntitle = "B"\nurl = "http://arxiv.org/abs/2205.14135"\n', "papers[1].url: same paper as papers[0]"),
-    ("empty-title", BUNDLE + '[[papers]]\nkey = "a"\ntitle = "  "\nurl = "https://x.org/a.pdf"\n', "papers[0].title: must not be empty"),
+    (
+        "paper-typo",
+        BUNDLE + PAPER + 'lable = "A"\n',
+        "papers[0].lable: unknown key 'lable'; did you mean 'label'?",
+    ),
+    (
+        "missing-key",
+        BUNDLE + '[[papers]]\ntitle = "A"\nurl = "https://x.org/a.pdf"\n',
+        "papers[0].key: required key is missing",
+    ),
+    (
+        "missing-title",
+        BUNDLE + '[[papers]]\nkey = "a"\nurl = "https://x.org/a.pdf"\n',
+        "papers[0].title: required key is missing",
+    ),
+    (
+        "bad-key-chars",
+        BUNDLE + '[[papers]]\nkey = "Flash Attn"\ntitle = "A"\nurl = "https://x.org/a.pdf"\n',
+        "papers[0].key: key 'Flash Attn' may use only",
+    ),
+    (
+        "duplicate-key",
+        BUNDLE + PAPER + '[[papers]]\nkey = "a"\ntitle = "B"\nurl = "https://x.org/b.pdf"\n',
+        "papers[1].key: duplicate key 'a' (also papers[0])",
+    ),
+    (
+        "toml-duplicate-key",
+        BUNDLE + '[[papers]]\nkey = "a"\nkey = "b"\ntitle = "A"\nurl = "https://x.org/a.pdf"\n',
+        "TOML syntax error",
+    ),
+    (
+        "url-scheme",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "ftp://x.org/a.pdf"\n',
+        "papers[0].url: only http and https URLs are allowed",
+    ),
+    (
+        "url-no-scheme",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "arxiv.org/abs/2205.14135"\n',
+        "papers[0].url: only http and https",
+    ),
+    (
+        "url-space",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "https://x.org/a b.pdf"\n',
+        "papers[0].url: URL contains whitespace",
+    ),
+    (
+        "arxiv-no-id",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "https://arxiv.org/list/cs.LG"\n',
+        "papers[0].url: arXiv URL without a paper id",
+    ),
+    (
+        "url-wrong-type",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = 42\n',
+        "papers[0].url: must be a string, not an integer (42)",
+    ),
+    (
+        "title-wrong-type",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = ["A"]\nurl = "https://x.org/a.pdf"\n',
+        "papers[0].title: must be a string, not an array",
+    ),
+    (
+        "url-and-path",
+        BUNDLE + PAPER + 'path = "a.pdf"\n',
+        "papers[0]: give either url or path, not both",
+    ),
+    (
+        "neither-url-nor-path",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\n',
+        "papers[0]: needs a url (or a local path)",
+    ),
+    (
+        "bad-pages",
+        BUNDLE + PAPER + 'pages = "3-1"\n',
+        "papers[0].pages: bad page selection '3-1': range '3-1' ends before it starts",
+    ),
+    (
+        "bad-pages-syntax",
+        BUNDLE + PAPER + 'pages = "one"\n',
+        "papers[0].pages: bad page selection 'one'",
+    ),
+    (
+        "pages-zero",
+        BUNDLE + PAPER + 'pages = "0-2"\n',
+        "papers[0].pages: bad page selection '0-2': pages are numbered from 1",
+    ),
+    (
+        "bad-sha",
+        BUNDLE + PAPER + 'sha256 = "abc"\n',
+        "papers[0].sha256: must be 64 hexadecimal digits",
+    ),
+    (
+        "code-not-url",
+        BUNDLE + PAPER + 'code = "github.com/x/y"\n',
+        "papers[0].code: only http and https",
+    ),
+    (
+        "same-url-twice",
+        BUNDLE
+        + PAPER
+        + '[[papers]]\nkey = "b"\ntitle = "B"\nurl = "http://arxiv.org/abs/2205.14135"\n',
+        "papers[1].url: same paper as papers[0]",
+    ),
+    (
+        "empty-title",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "  "\nurl = "https://x.org/a.pdf"\n',
+        "papers[0].title: must not be empty",
+    ),
 ]
 
 
@@ -138,7 +239,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     } <= wheres, found
 
 
-def test_cli_exit_2_and_nothing_downloaded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_2_and_nothing_downloaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     m = tmp_path / "bad.toml"
     m.write_text(BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "ftp://x"\nlabl = 1\n')
     cache = tmp_path / "cache"

@@ -1,0 +1,413 @@
+"""End to end: `paperbundle build` through the CLI against a real HTTP server on 127.0.0.1.
+
+Every build is read back with pypdf: pages, outline, labels, links, metadata, zip, checksums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from builder.cli import main
+from tests import linkcheck as lc
+from tests.pdfs import make_active_paper, make_paper
+
+HOST = "https://papers.example.org/"
+
+PAPERS = {
+    "alpha": ("Alpha: Attention Everywhere", 4, "Attention"),
+    "beta": ("Beta: Batching for Throughput", 3, "Serving"),
+    "gamma": (
+        "Gamma: Grouped Attention with a rather long title that wraps onto a second "
+        "line of the contents page",
+        5,
+        "Attention",
+    ),
+}
+
+
+def manifest_text(
+    papers: dict[str, tuple[str, int, str]], extra: str = "", **paper_extra: str
+) -> str:
+    lines = [
+        "[bundle]",
+        'name = "Test-Papers"',
+        'version = "v1.0"',
+        'title = "Test Papers"',
+        'subtitle = "Papers for the test suite · 测试论文"',
+        'curator = "The Tests"',
+        'homepage = "https://github.com/example/test-papers"',
+        "date = 2024-05-01",
+        extra,
+    ]
+    for key, (title, _, section) in papers.items():
+        lines += [
+            "[[papers]]",
+            f'key = "{key}"',
+            f'title = "{title}"',
+            f'url = "{HOST}{key}.pdf"',
+            f'label = "{key.capitalize()}"',
+            f'section = "{section}"',
+            'date = "2024.01"',
+            f'code = "https://github.com/example/{key}"',
+        ]
+        if key in paper_extra:
+            lines.append(paper_extra[key])
+    return "\n".join(lines) + "\n"
+
+
+class PaperServer:
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.files: dict[str, bytes] = {}
+        self.hits: list[str] = []
+        server.expect_request(re.compile(r"^/.*"), method="GET").respond_with_handler(self.handle)
+
+    def handle(self, request: Request) -> Response:
+        self.hits.append(request.path)
+        name = request.path.lstrip("/")
+        body = self.files.get(name)
+        if body is None:
+            return Response("not found", status=404)
+        if body.startswith(b"<"):
+            return Response(body, status=200, content_type="text/html")
+        return Response(body, status=200, content_type="application/pdf")
+
+    @property
+    def mirror(self) -> str:
+        return f"{HOST}={self.server.url_for('/')}"
+
+
+@pytest.fixture
+def paper_server(httpserver: HTTPServer) -> PaperServer:
+    srv = PaperServer(httpserver)
+    for key, (title, pages, _) in PAPERS.items():
+        srv.files[f"{key}.pdf"] = make_paper(title, pages)
+    return srv
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def build_args(manifest: Path, out: Path, cache: Path, srv: PaperServer, *more: str) -> list[str]:
+    return [
+        "build",
+        str(manifest),
+        "-o",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--mirror",
+        srv.mirror,
+        "--min-interval",
+        "0",
+        "--quiet",
+        *more,
+    ]
+
+
+@pytest.fixture
+def built(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    code, stdout, err = run(build_args(m, out, cache, paper_server, "--json"), capsys)
+    assert code == 0, err
+    return {
+        "manifest": m,
+        "out": out,
+        "cache": cache,
+        "summary": json.loads(stdout),
+        "server": paper_server,
+    }
+
+
+def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    out: Path = built["out"]
+    srv: PaperServer = built["server"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "Test-Papers-v1.0-notes.md",
+        "Test-Papers-v1.0.pdf",
+        "Test-Papers-v1.0.sha256",
+        "Test-Papers-v1.0.zip",
+    ]
+    pdf = out / "Test-Papers-v1.0.pdf"
+    r = PdfReader(pdf)
+    paper_pages = sum(p for _, p, _ in PAPERS.values())
+    front = len(r.pages) - paper_pages
+    assert front >= 2  # cover + at least one contents page
+    assert built["summary"]["pages"] == paper_pages
+
+    # bundle order: sections in order of first appearance, manifest order inside
+    order = ["alpha", "gamma", "beta"]
+    firsts = {}
+    page = front
+    for key in order:
+        firsts[key] = page
+        page += PAPERS[key][1]
+
+    # outline: Cover, Contents, sections holding papers holding their own outline
+    tree = lc.outline_tree(r)
+    assert [(t, p) for t, p, _ in tree] == [
+        ("Cover", 0),
+        ("Contents", 1),
+        ("Attention", firsts["alpha"]),
+        ("Serving", firsts["beta"]),
+    ]
+    attention = tree[2][2]
+    assert [(t, p) for t, p, _ in attention] == [
+        (PAPERS["alpha"][0], firsts["alpha"]),
+        (" ".join(PAPERS["gamma"][0].split()), firsts["gamma"]),
+    ]
+    alpha_children = [(t, p) for _, t, p in lc.flatten(attention[0][2])]
+    assert alpha_children[:2] == [("1 Section 1", firsts["alpha"]), ("1.1 Detail", firsts["alpha"])]
+    assert alpha_children[-1] == ("References", firsts["alpha"] + 3)
+
+    # viewer settings, labels, named destinations, metadata
+    root = r.trailer["/Root"]
+    assert root["/PageMode"] == "/UseOutlines"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"] is True or bool(
+        root["/ViewerPreferences"]["/DisplayDocTitle"]
+    )
+    labels = r.page_labels
+    assert labels[:2] == ["i", "ii"][:2]
+    assert labels[front : front + 3] == ["1", "2", "3"]
+    assert labels[-1] == str(paper_pages)
+    nd = r.named_destinations
+    for key in order:
+        dest = nd[f"paper.{key}"]
+        assert r.get_destination_page_number(dest) == firsts[key]
+    meta = r.metadata
+    assert meta["/Title"] == "Test Papers v1.0"
+    assert meta["/Author"] == "The Tests"
+    assert "Alpha" in meta["/Keywords"]
+    assert meta["/Creator"].startswith("paperbundle")
+    assert meta["/CreationDate"].startswith("D:20240501")
+
+    # every contents row links to its paper's first page
+    links = lc.internal_links(r)
+    front_targets = sorted(t for pg in links[:front] for _, t in pg)
+    assert front_targets == sorted(firsts.values())
+    # every paper link lands on the same page of the same paper
+    score = lc.Score()
+    for key in order:
+        orig = PdfReader(io.BytesIO(srv.files[f"{key}.pdf"]))
+        lc.check_links(orig, links, firsts[key], list(range(PAPERS[key][1])), score, key)
+    assert score.total > 10 and score.wrong == []
+    # external links survive
+    uris = {u for pg in lc.uri_links(r) for u in pg}
+    assert "https://example.org/Alpha:-Attention-Everywhere" in uris
+    assert "https://github.com/example/alpha" in uris  # code link on the contents page
+
+    # zip, checksums
+    with zipfile.ZipFile(out / "Test-Papers-v1.0.zip") as zf:
+        assert zf.namelist() == ["Test-Papers-v1.0.pdf", "CONTENTS.md"]
+        assert zf.read("Test-Papers-v1.0.pdf") == pdf.read_bytes()
+        contents = zf.read("CONTENTS.md").decode()
+        assert "Alpha: Attention Everywhere" in contents
+    check = subprocess.run(
+        ["sha256sum", "-c", "Test-Papers-v1.0.sha256"], cwd=out, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "Test-Papers-v1.0.zip: OK" in check.stdout
+    notes = (out / "Test-Papers-v1.0-notes.md").read_text()
+    assert "3 papers, 12 pages" in notes
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() in notes
+    assert "paperbundle verify Test-Papers-v1.0.zip" in notes
+
+
+def test_second_build_sends_no_request(
+    built: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    srv: PaperServer = built["server"]
+    assert len(srv.hits) == 3
+    out2 = built["out"].parent / "out2"
+    code, _, err = run(build_args(built["manifest"], out2, built["cache"], srv), capsys)
+    assert code == 0, err
+    assert len(srv.hits) == 3
+    # and --offline works from the cache alone
+    code, _, err = run(
+        build_args(built["manifest"], out2, built["cache"], srv, "--offline"), capsys
+    )
+    assert code == 0, err
+
+
+def test_reproducible(built: dict[str, Any], tmp_path: Path) -> None:
+    """Another day, another folder, another time zone: the same bytes."""
+    out2 = tmp_path / "elsewhere" / "out"
+    env = {**os.environ, "TZ": "Pacific/Kiritimati", "PAPERBUNDLE_MIRROR": built["server"].mirror}
+    env.pop("SOURCE_DATE_EPOCH", None)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "builder",
+            "build",
+            str(built["manifest"]),
+            "-o",
+            str(out2),
+            "--cache-dir",
+            str(built["cache"]),
+            "--offline",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in ("Test-Papers-v1.0.pdf", "Test-Papers-v1.0.zip", "Test-Papers-v1.0.sha256"):
+        assert (out2 / name).read_bytes() == (built["out"] / name).read_bytes(), name
+    with zipfile.ZipFile(out2 / "Test-Papers-v1.0.zip") as zf:
+        for info in zf.infolist():
+            assert info.date_time == (2024, 5, 1, 0, 0, 0)
+            assert (info.external_attr >> 16) & 0o777 == 0o644
+
+
+def test_verify(built: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    z = built["out"] / "Test-Papers-v1.0.zip"
+    code, out, err = run(["verify", str(z)], capsys)
+    assert code == 0, err
+    assert "internal links land inside their own paper" in out
+    # tamper: a different PDF inside the zip, checksums left as they were
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "Test-Papers-v1.0.sha256").write_bytes(
+        (built["out"] / "Test-Papers-v1.0.sha256").read_bytes()
+    )
+    with zipfile.ZipFile(z) as zf, zipfile.ZipFile(bad / z.name, "w") as out_zf:
+        for info in zf.infolist():
+            data = zf.read(info)
+            if info.filename.endswith(".pdf"):
+                data = data.replace(b"/PageMode /UseOutlines", b"/PageMode /UseNone     ")
+            out_zf.writestr(info, data)
+    code, _, err = run(["verify", str(bad / z.name)], capsys)
+    assert code == 1
+    assert "sha256 does not match" in err
+
+
+def test_failures_name_every_paper(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper_server.files["beta.pdf"] = b"<html><body>Just a moment...</body></html>"
+    paper_server.files["gamma.pdf"] = b"%PDF-1.7\n" + b"garbage " * 300 + b"\n%%EOF\n"
+    del paper_server.files["alpha.pdf"]
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    code, _, err = run(build_args(m, tmp_path / "out", tmp_path / "c", paper_server), capsys)
+    assert code == 1
+    assert "3 papers failed" in err
+    assert f"alpha ({HOST}alpha.pdf): http-404" in err
+    assert f"beta ({HOST}beta.pdf): html" in err
+    assert f"gamma ({HOST}gamma.pdf): " in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out" / "Test-Papers-v1.0.pdf").exists()
+
+
+def test_keep_going(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del paper_server.files["beta.pdf"]
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server, "--keep-going"), capsys)
+    assert code == 3, err
+    assert "beta" in err and "http-404" in err
+    r = PdfReader(out / "Test-Papers-v1.0.pdf")
+    assert len(r.pages) - 9 in (1, 2, 3)  # alpha 4 + gamma 5 pages, plus front matter
+    notes = (out / "Test-Papers-v1.0-notes.md").read_text()
+    assert "Missing from this build" in notes and "`beta`" in notes
+
+
+def test_active_content_never_reaches_the_bundle(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper_server.files["alpha.pdf"] = make_active_paper("Alpha")
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
+    assert code == 0, err
+    raw = (out / "Test-Papers-v1.0.pdf").read_bytes()
+    r = PdfReader(out / "Test-Papers-v1.0.pdf")
+    root = r.trailer["/Root"]
+    assert "/OpenAction" not in root and "/AA" not in root
+    assert "/JavaScript" not in root["/Names"] and "/EmbeddedFiles" not in root["/Names"]
+    for page in r.pages:
+        assert "/AA" not in page
+        for a in page.get("/Annots") or []:
+            a = a.get_object()
+            assert a.get("/Subtype") != "/FileAttachment"
+            assert "/AA" not in a
+            act = a.get("/A")
+            if act is not None:
+                act = act.get_object()
+                assert act["/S"] in ("/URI", "/GoTo", "/Named"), act
+                assert "/Next" not in act
+    for needle in (b"/JavaScript", b"/Launch", b"calc.exe", b"/EmbeddedFile", b"/JS "):
+        assert needle not in raw, needle
+    # what is harmless stays: the note and the explicit link to page 1 of the paper
+    alpha_first = len(r.pages) - 2 - 3 - 5
+    second = r.pages[alpha_first + 1]
+    kinds = [a.get_object()["/Subtype"] for a in second["/Annots"]]
+    assert "/Text" in kinds
+    links = lc.internal_links(r)[alpha_first + 1]
+    assert alpha_first in [t for _, t in links]
+
+
+def test_pages_selection_drops_links_into_dropped_pages(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = tmp_path / "m.toml"
+    # alpha: keep pages 1-2 of 4; its citations point at page 4 (dropped)
+    m.write_text(manifest_text(PAPERS, alpha='pages = "1-2"'), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
+    assert code == 0, err
+    r = PdfReader(out / "Test-Papers-v1.0.pdf")
+    total = 2 + 5 + 3
+    front = len(r.pages) - total
+    links = lc.internal_links(r)
+    for pg in (front, front + 1):
+        for _, t in links[pg]:
+            assert t is not None and front <= t <= front + 1
+    orig = PdfReader(io.BytesIO(paper_server.files["alpha.pdf"]))
+    score = lc.Score()
+    lc.check_links(orig, links, front, [0, 1], score, "alpha")
+    assert score.wrong == [] and score.total >= 4
+    tree = lc.outline_tree(r)
+    alpha = tree[2][2][0]
+    titles = [t for _, t, _ in lc.flatten(alpha[2])]
+    assert "References" not in titles and "1 Section 1" in titles
+    for _, _, p in lc.flatten(alpha[2]):
+        assert front <= p <= front + 1
+
+
+def test_pages_out_of_range_is_an_error(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS, beta='pages = "2-9"'), encoding="utf-8")
+    code, _, err = run(build_args(m, tmp_path / "out", tmp_path / "c", paper_server), capsys)
+    assert code == 1
+    assert f"beta ({HOST}beta.pdf): pages: pages 2-9 outside the file's 3 pages" in err

@@ -1,0 +1,173 @@
+"""The real papers of ../shared/corpus merged into one bundle (built once per test session).
+
+Every internal link and outline item of every file that opens is checked against the original.
+Skipped cleanly when the corpus is absent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from builder.cli import main
+from tests import linkcheck as lc
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
+
+NEEDS_PASSWORD = "libreoffice-writer-password.pdf"
+
+
+def corpus_files() -> list[Path]:
+    files = sorted((CORPUS / "arxiv").glob("*.pdf")) + sorted((CORPUS / "odd").glob("*.pdf"))
+    return [f for f in files if f.name != NEEDS_PASSWORD]
+
+
+def key_for(path: Path) -> str:
+    return path.stem.lower().replace("_", "-")
+
+
+@pytest.fixture(scope="session")
+def corpus_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("corpus")
+    lines = ['[bundle]\nname = "Corpus"\nversion = "v1"\n']
+    files = corpus_files()
+    for f in files:
+        section = "arXiv" if f.parent.name == "arxiv" else "Odd files"
+        lines.append(
+            f'[[papers]]\nkey = "{key_for(f)}"\ntitle = "{f.stem}"\npath = "{f}"\n'
+            f'section = "{section}"\n'
+        )
+    m = tmp / "corpus.toml"
+    m.write_text("".join(lines), encoding="utf-8")
+    out = tmp / "out"
+    code = main(
+        ["build", str(m), "-o", str(out), "--cache-dir", str(tmp / "cache"), "--quiet", "--offline"]
+    )
+    assert code == 0
+    pdf = out / "Corpus-v1.pdf"
+    reader = PdfReader(pdf)
+    firsts = {
+        name[6:]: reader.get_destination_page_number(d)
+        for name, d in reader.named_destinations.items()
+        if name.startswith("paper.")
+    }
+    return {
+        "reader": reader,
+        "files": files,
+        "firsts": firsts,
+        "out": out,
+        "links": lc.internal_links(reader),
+    }
+
+
+def test_every_internal_link_lands_on_its_page(corpus_bundle: dict[str, Any]) -> None:
+    score = lc.Score()
+    for f in corpus_bundle["files"]:
+        orig = lc.open_reader(f)
+        first = corpus_bundle["firsts"][key_for(f)]
+        lc.check_links(
+            orig, corpus_bundle["links"], first, list(range(len(orig.pages))), score, f.name
+        )
+    print(f"corpus internal links right: {score.right}/{score.total}")
+    assert score.total > 2000
+    assert score.wrong == []
+
+
+def _paper_items(reader: PdfReader) -> dict[str, Any]:
+    items: dict[str, Any] = {}
+    for _title, _page, children in lc.outline_tree(reader)[2:]:  # sections
+        for title, page, kids in children:
+            items[title] = (page, kids)
+    return items
+
+
+def test_nested_outlines_point_at_the_same_pages(corpus_bundle: dict[str, Any]) -> None:
+    reader = corpus_bundle["reader"]
+    tree = lc.outline_tree(reader)
+    assert [t for t, _, _ in tree] == ["Cover", "Contents", "arXiv", "Odd files"]
+    items = _paper_items(reader)
+    right = total = 0
+    for f in corpus_bundle["files"]:
+        orig = lc.open_reader(f)
+        first = corpus_bundle["firsts"][key_for(f)]
+        page, kids = items[f.stem]
+        assert page == first
+        want = [
+            (d, t, None if p is None else p + first)
+            for d, t, p in lc.flatten(lc.outline_tree(orig))
+        ]
+        want = [w for w in want if w[2] is not None]
+        got = lc.flatten(kids)
+        total += len(want)
+        right += sum(1 for w in want if w in got)
+        assert [g for g in got if g[2] is not None] == want, f.name
+    print(f"corpus outline items right: {right}/{total}")
+    assert total > 200
+
+
+def test_rotation_annotations_and_forms_survive(corpus_bundle: dict[str, Any]) -> None:
+    reader = corpus_bundle["reader"]
+    for f in corpus_bundle["files"]:
+        orig = lc.open_reader(f)
+        first = corpus_bundle["firsts"][key_for(f)]
+        for i, page in enumerate(orig.pages):
+            mine = reader.pages[first + i]
+            assert mine.rotation == page.rotation, (f.name, i)
+            kinds = Counter(str(a.get_object().get("/Subtype")) for a in page.get("/Annots") or [])
+            kinds_after = Counter(
+                str(a.get_object().get("/Subtype")) for a in mine.get("/Annots") or []
+            )
+            for kind in ("/Highlight", "/Popup", "/Text", "/Ink", "/FreeText", "/Widget"):
+                assert kinds_after[kind] == kinds[kind], (f.name, i, kind)
+    assert any(
+        reader.pages[corpus_bundle["firsts"]["habibi-rotated"] + i].rotation for i in range(4)
+    )
+    fields = reader.get_fields() or {}
+    for name in fields:
+        if "." in name:
+            assert name.split(".")[0] in corpus_bundle["firsts"], name
+    form_keys = {n.split(".")[0] for n in fields if "." in n}
+    assert {"libreoffice-form", "pdflatex-forms"} <= form_keys
+
+
+def test_encrypted_inputs_merge(corpus_bundle: dict[str, Any]) -> None:
+    firsts = corpus_bundle["firsts"]
+    reader = corpus_bundle["reader"]
+    for key, pages in (("encrypted-empty-password-aes256", 9), ("encrypted-empty-password-rc4", 4)):
+        assert key in firsts
+        orig = lc.open_reader(CORPUS / "odd" / f"{key}.pdf")
+        assert len(orig.pages) == pages
+        text = reader.pages[firsts[key]].extract_text()
+        assert text == orig.pages[0].extract_text()
+        assert len(text) > 50, key
+
+
+def test_file_needing_a_password_fails_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = tmp_path / "m.toml"
+    m.write_text(
+        '[bundle]\nname = "x"\nversion = "v1"\n[[papers]]\nkey = "locked"\ntitle = "Locked"\n'
+        f'path = "{CORPUS / "odd" / NEEDS_PASSWORD}"\n',
+        encoding="utf-8",
+    )
+    code = main(
+        ["build", str(m), "-o", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c"), "--quiet"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "locked (" in err and "encrypted" in err and "password" in err
+    assert "Traceback" not in err
+
+
+def test_verify_accepts_the_corpus_bundle(
+    corpus_bundle: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["verify", str(corpus_bundle["out"] / "Corpus-v1.zip")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
