@@ -1,0 +1,626 @@
+"""Stage: the generated front matter (cover and table of contents) as one PDF.
+
+The assembler places these pages first and adds the internal row links (returned in
+:attr:`FrontMatter.links`, never drawn by reportlab) once it knows where each paper starts. External
+links (homepage, paper and code URLs) are URI annotations drawn here. Pages are US Letter.
+
+Output is reproducible: the same inputs give byte-identical PDF (reportlab's invariant mode, no
+clock, fonts only from ``builder/fonts/``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from reportlab.lib.colors import Color
+from reportlab.pdfgen.canvas import Canvas
+
+from builder import HOMEPAGE, __version__
+from builder import text as tx
+from builder.manifest import OTHER_SECTION, Manifest, Paper, arxiv_id
+
+PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
+
+INK = Color(0.10, 0.11, 0.13)
+GREY = Color(0.40, 0.42, 0.45)
+LIGHT = Color(0.60, 0.62, 0.65)
+RULE = Color(0.80, 0.82, 0.85)
+ACCENT = Color(0.12, 0.31, 0.55)
+LINK = Color(0.10, 0.35, 0.66)
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    paper: Paper
+    first_page: int  # page label of the paper's first page: papers are numbered 1, 2, ...
+    page_count: int
+
+
+@dataclass(frozen=True)
+class FrontLink:
+    page_index: int  # 0-based page within the front-matter PDF
+    rect: tuple[float, float, float, float]  # x1, y1, x2, y2 in PDF user space
+    target_key: str  # the paper whose first page the link goes to
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    pdf: bytes
+    cover_pages: int
+    contents_pages: int
+    links: tuple[FrontLink, ...]
+    warnings: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Texts:
+    """Cleans every text shown (see :func:`builder.text.clean`) and collects the warnings."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.warnings: list[str] = []
+        self._seen: set[str] = set()
+        self._index = {p.key: i for i, p in enumerate(manifest.papers)}
+
+    def get(self, where: str, value: str) -> str:
+        cleaned, missing = tx.clean(value)
+        if missing and where not in self._seen:
+            self._seen.add(where)
+            cps = ", ".join(f"U+{cp:04X}" for cp in missing)
+            self.warnings.append(f"{where}: {cps} not covered by any bundled font; left out")
+        return cleaned
+
+    def paper(self, paper: Paper, field_name: str, value: str) -> str:
+        i = self._index.get(paper.key)
+        where = f"papers[{i}] ({paper.key})" if i is not None else f"paper {paper.key}"
+        return self.get(f"{where} {field_name}", value)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, sym in (
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ):
+        while n >= value:
+            out += sym
+            n -= value
+    return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def format_date(d: dt.date) -> str:
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
+
+
+def short_url(url: str, limit: int = 48) -> str:
+    """A URL as shown in print: no scheme, no ``www.``, shortened in the middle when long."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    shown = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+    if len(shown) > limit:
+        keep = limit - 1
+        shown = shown[: keep - keep // 3] + "…" + shown[-(keep // 3) :]
+    return shown
+
+
+def paper_link_text(paper: Paper) -> str | None:
+    if paper.url is None:
+        return None
+    aid = arxiv_id(paper.url)
+    if aid is not None:
+        return f"arXiv:{aid}"
+    return short_url(paper.url)
+
+
+def _link(canvas: Any, url: str, x1: float, y1: float, x2: float, y2: float) -> None:
+    canvas.linkURL(url, (x1, y1, x2, y2), relative=0, thickness=0)
+
+
+# --------------------------------------------------------------------------- cover
+
+MARGIN = 72.0
+
+
+def _draw_cover(
+    c: Any,
+    manifest: Manifest,
+    t: _Texts,
+    *,
+    n_papers: int,
+    n_missing: int,
+    total_pages: int,
+    date: dt.date | None,
+    volume: tuple[int, int] | None,
+) -> None:
+    b = manifest.bundle
+    left, right = MARGIN, PAGE_W - MARGIN
+    w = right - left
+
+    # accent band at the top
+    c.setFillColor(ACCENT)
+    c.rect(0, PAGE_H - 14, PAGE_W, 14, stroke=0, fill=1)
+
+    y = PAGE_H - 210.0
+    eyebrow = [t.get("bundle.version", b.version)]
+    if volume is not None:
+        eyebrow.append(f"Volume {volume[0]} of {volume[1]}")
+    tx.draw(c, left, y, "  ·  ".join(eyebrow), 11, bold=True, color=ACCENT)
+    y -= 16
+
+    # title: largest size that needs at most three lines
+    title = t.get("bundle.title", b.title)
+    for size in (34.0, 30.0, 26.0, 22.0, 19.0):
+        lines = tx.wrap(title, size, w, bold=True)
+        if len(lines) <= 3:
+            break
+    if len(lines) > 4:
+        lines = [*lines[:3], tx.truncate(" ".join(lines[3:]), size, w, bold=True)]
+    lead = size * 1.18
+    y -= size * 0.95
+    for line in lines:
+        tx.draw(c, left, y, line, size, bold=True, color=INK)
+        y -= lead
+    y += lead - size * 0.3
+
+    if b.subtitle:
+        y -= 22
+        sub = t.get("bundle.subtitle", b.subtitle)
+        sub_lines = tx.wrap(sub, 15, w)
+        if len(sub_lines) > 3:
+            sub_lines = [*sub_lines[:2], tx.truncate(" ".join(sub_lines[2:]), 15, w)]
+        for line in sub_lines:
+            tx.draw(c, left, y, line, 15, color=GREY)
+            y -= 20
+        y += 20
+
+    y -= 24
+    c.setStrokeColor(ACCENT)
+    c.setLineWidth(2)
+    c.line(left, y, left + 56, y)
+    y -= 30
+
+    if b.description:
+        desc = t.get("bundle.description", b.description)
+        room = max(3, int((y - 280) // 15))
+        out: list[str] = []
+        for para in desc.split("\n"):
+            out.extend(tx.wrap(para, 11, w) or [""])
+        if len(out) > room:
+            out = out[:room]
+            out[-1] = tx.truncate(out[-1] + " …", 11, w)
+        for line in out:
+            tx.draw(c, left, y, line, 11, color=INK)
+            y -= 15
+
+    # facts, set as a small two-column table near the foot of the page
+    facts: list[tuple[str, str, str | None]] = []
+    count = f"{_plural(n_papers, 'paper')} · {_plural(total_pages, 'page')}"
+    if n_missing:
+        count += f" ({n_missing} not included)"
+    facts.append(("Contents", count, None))
+    if b.curator:
+        facts.append(("Curated by", t.get("bundle.curator", b.curator), None))
+    if date is not None:
+        facts.append(("Released", format_date(date), None))
+    if b.homepage:
+        facts.append(("Homepage", short_url(b.homepage, 70), b.homepage))
+    fy = 110.0 + 19 * len(facts)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.6)
+    c.line(left, fy + 8, right, fy + 8)
+    fy -= 14
+    for label, value, url in facts:
+        tx.draw(c, left, fy, label, 9, color=GREY)
+        vw = tx.draw(c, left + 82, fy, value, 10.5, color=LINK if url else INK)
+        if url:
+            _link(c, url, left + 80, fy - 3, left + 84 + vw, fy + 10)
+        fy -= 19
+
+    gen = f"Generated by paperbundle {__version__} · {short_url(HOMEPAGE)}"
+    gw = tx.draw(c, left, 54, gen, 7.5, color=LIGHT)
+    _link(c, HOMEPAGE, left, 51, left + gw, 61)
+
+
+# --------------------------------------------------------------------------- contents
+
+C_LEFT = 64.0
+C_RIGHT = PAGE_W - 64.0
+C_TOP = PAGE_H - 64.0
+C_BOTTOM = 70.0
+
+TITLE_SIZE = 10.0
+TITLE_LEAD = 13.0
+META_SIZE = 7.5
+META_LEAD = 10.5
+ROW_GAP = 7.0
+DATE_SIZE = 8.0
+NUM_SIZE = 10.0
+SECTION_SIZE = 11.5
+LEADER_STEP = 4.5
+HANG = 12.0
+HEADING_ABOVE = 10.0
+FIRST_HEAD_GAP = 14.0
+NEXT_HEAD_GAP = 12.0
+HEADING_HEIGHT = HEADING_ABOVE + SECTION_SIZE * 0.8 + 5.0 + 11.0
+
+
+@dataclass
+class _Row:
+    paper: Paper
+    page: str | None  # page label; None: not included
+    date: str
+    label: str
+    label_w: float
+    lines: list[str]
+    indent: float  # x offset of continuation lines from the title column
+    meta: list[tuple[str, list[tuple[str, str]]]]  # lines of (authors, [(link text, url)])
+    height: float = 0.0
+
+
+@dataclass
+class _Heading:
+    title: str
+    height: float = 0.0
+
+
+@dataclass
+class _Layout:
+    date_x: float
+    title_x: float
+    num_w: float
+    pages: list[list[_Row | _Heading]] = field(default_factory=list)
+
+
+def _build_rows(
+    manifest: Manifest,
+    entries: Sequence[ContentsEntry],
+    missing: Sequence[Paper],
+    t: _Texts,
+) -> tuple[list[_Row | _Heading], _Layout]:
+    sections = manifest.sections()
+    section_of = {p.key: s.title for s in sections for p in s.papers}
+    position = {p.key: i for i, p in enumerate(manifest.ordered_papers())}
+    items: list[tuple[Paper, str | None]] = [(e.paper, str(e.first_page)) for e in entries]
+    present = {e.paper.key for e in entries}
+    extra: list[tuple[Paper, str | None]] = [(p, None) for p in missing if p.key not in present]
+    if extra:  # missing papers go where they would have been, in manifest order
+        items = sorted(items + extra, key=lambda it: position.get(it[0].key, len(position)))
+
+    dates = {p.key: t.paper(p, "date", p.date) if p.date else "" for p, _ in items}
+    date_w = max((tx.width(d, DATE_SIZE) for d in dates.values()), default=0.0)
+    date_w = min(date_w, 64.0)
+    title_x = C_LEFT + (date_w + 12.0 if date_w else 0.0)
+    nums = [pg for _, pg in items if pg is not None]
+    num_w = max([tx.width(n, NUM_SIZE) for n in nums] + [tx.width("000", NUM_SIZE)])
+    layout = _Layout(date_x=C_LEFT, title_x=title_x, num_w=num_w)
+    missing_w = tx.width("not included", META_SIZE)
+
+    out: list[_Row | _Heading] = []
+    current: str | None = None
+    for paper, page in items:
+        sec = section_of.get(paper.key, paper.section or OTHER_SECTION)
+        if sec is not None and sec != current:
+            out.append(_Heading(t.paper(paper, "section", sec), HEADING_HEIGHT))
+        current = sec
+        right_col = (num_w if page is not None else missing_w) + 16.0
+        text_w = C_RIGHT - right_col - title_x
+        label = t.paper(paper, "label", paper.label) if paper.label else ""
+        if label:
+            inner = text_w * 0.45 - tx.width("[]", TITLE_SIZE, bold=True)
+            label = f"[{tx.truncate(label, TITLE_SIZE, inner, bold=True)}]"
+        label_w = tx.width(label + " ", TITLE_SIZE, bold=True) if label else 0.0
+        title = t.paper(paper, "title", paper.title)
+        lines = tx.wrap(title, TITLE_SIZE, text_w, first_width=text_w - label_w)
+        indent = HANG  # continuation lines hang under the first one
+        if len(lines) > 1:
+            rest = " ".join(lines[1:])
+            lines = lines[:1] + tx.wrap(rest, TITLE_SIZE, text_w - indent)
+        if not lines:
+            lines = [""]
+        authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
+        # the paper link last, so that arXiv ids form a column at the right edge
+        links: list[tuple[str, str]] = []
+        if paper.code:
+            links.append((f"code: {short_url(paper.code, 44)}", paper.code))
+        ptext = paper_link_text(paper)
+        if ptext is not None and paper.url is not None:
+            links.append((ptext, paper.url))
+        meta = _meta_lines(authors, links, C_RIGHT - title_x)
+        row = _Row(
+            paper=paper,
+            page=page,
+            date=tx.truncate(dates[paper.key], DATE_SIZE, date_w) if date_w else "",
+            label=label,
+            label_w=label_w,
+            lines=lines,
+            indent=indent,
+            meta=meta,
+        )
+        row.height = (
+            TITLE_SIZE + (len(lines) - 1) * TITLE_LEAD + len(meta) * META_LEAD + 3.0 + ROW_GAP
+        )
+        out.append(row)
+    return out, layout
+
+
+def _paginate(items: list[_Row | _Heading], first_room: float, room: float) -> list[list[Any]]:
+    pages: list[list[_Row | _Heading]] = [[]]
+    left = first_room
+    for i, item in enumerate(items):
+        need = item.height
+        if isinstance(item, _Heading) and i + 1 < len(items):
+            need += items[i + 1].height  # keep a heading with its first row
+        if need > left and pages[-1]:
+            pages.append([])
+            left = room
+        pages[-1].append(item)
+        left -= item.height
+    return pages
+
+
+def _draw_row(c: Any, row: _Row, layout: _Layout, y: float) -> float:
+    """Draw a paper row whose first baseline is ``y``; return the bottom of its title lines."""
+    x = layout.title_x
+    muted = row.page is None
+    ink = GREY if muted else INK
+    if row.date:
+        tx.draw(c, layout.date_x, y, row.date, DATE_SIZE, color=GREY)
+    by = y
+    for i, line in enumerate(row.lines):
+        lx = x if i == 0 else x + row.indent
+        if i == 0 and row.label:
+            tx.draw(c, x, by, row.label, TITLE_SIZE, bold=True, color=GREY if muted else ACCENT)
+            lx = x + row.label_w
+        end = lx + tx.width(line, TITLE_SIZE)
+        tx.draw(c, lx, by, line, TITLE_SIZE, color=ink)
+        if i == len(row.lines) - 1:
+            if row.page is not None:
+                nx = C_RIGHT - tx.width(row.page, NUM_SIZE)
+                tx.draw(c, C_RIGHT, by, row.page, NUM_SIZE, color=INK, align="right")
+                _leaders(c, end + 6.0, nx - 5.0, by)
+            else:
+                tx.draw(c, C_RIGHT, by, "not included", META_SIZE, color=GREY, align="right")
+        if i < len(row.lines) - 1:
+            by -= TITLE_LEAD
+    bottom = by - 3.5
+    my = by
+    for authors, links in row.meta:
+        my -= META_LEAD
+        _draw_meta(c, authors, links, x, my)
+    return bottom
+
+
+def _leaders(c: Any, x1: float, x2: float, y: float) -> None:
+    """Dot leaders on a page-wide grid, so that the dots of all rows line up."""
+    start = C_LEFT + LEADER_STEP * (int((x1 - C_LEFT) / LEADER_STEP) + 1)
+    if start >= x2:
+        return
+    c.saveState()
+    c.setFillColor(LIGHT)
+    x = start
+    dots = []
+    while x <= x2:
+        dots.append(x)
+        x += LEADER_STEP
+    path = c.beginPath()
+    for dx in dots:
+        path.circle(dx, y + 1.1, 0.45)
+    c.drawPath(path, stroke=0, fill=1)
+    c.restoreState()
+
+
+META_SEP = "  ·  "
+MIN_AUTHORS_W = 150.0
+
+
+def shorten_authors(authors: str, max_width: float) -> str:
+    """Authors fitted to ``max_width``: whole names then "et al." if possible, else an ellipsis."""
+    if tx.width(authors, META_SIZE) <= max_width:
+        return authors
+    names = [n.strip() for n in authors.replace(";", ",").split(",") if n.strip()]
+    for k in range(len(names) - 1, 0, -1):
+        shown = ", ".join(names[:k]) + ", et al."
+        if tx.width(shown, META_SIZE) <= max_width:
+            return shown
+    return tx.truncate(authors, META_SIZE, max_width)
+
+
+def _links_width(links: list[tuple[str, str]]) -> float:
+    if not links:
+        return 0.0
+    w = sum(tx.width(text, META_SIZE) for text, _ in links)
+    return w + tx.width(META_SEP, META_SIZE) * (len(links) - 1)
+
+
+def _meta_lines(
+    authors: str, links: list[tuple[str, str]], avail: float
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The grey line(s) under a title: authors on the left, links right-aligned. When both do not
+    fit on one line, the authors get a line of their own."""
+    if not authors and not links:
+        return []
+    lw = _links_width(links)
+    if not authors:
+        return [("", links)]
+    room = avail - lw - (18.0 if links else 0.0)
+    full = tx.width(authors, META_SIZE)
+    if full <= room or room >= MIN_AUTHORS_W:
+        return [(shorten_authors(authors, room), links)]
+    lines: list[tuple[str, list[tuple[str, str]]]] = [(shorten_authors(authors, avail), [])]
+    if links:
+        lines.append(("", links))
+    return lines
+
+
+def _draw_meta(c: Any, authors: str, links: list[tuple[str, str]], x: float, y: float) -> None:
+    if authors:
+        tx.draw(c, x, y, authors, META_SIZE, color=GREY)
+    lx = C_RIGHT - _links_width(links)
+    for i, (text, url) in enumerate(links):
+        if i:
+            lx += tx.draw(c, lx, y, META_SEP, META_SIZE, color=LIGHT)
+        w = tx.draw(c, lx, y, text, META_SIZE, color=LINK)
+        _link(c, url, lx - 1, y - 2.5, lx + w + 1, y + META_SIZE)
+        lx += w
+
+
+def _draw_contents_page(
+    c: Any,
+    page_items: list[_Row | _Heading],
+    layout: _Layout,
+    *,
+    first: bool,
+    page_index: int,
+    heading: str,
+    volume: tuple[int, int] | None,
+    footer: str,
+    links: list[FrontLink],
+) -> None:
+    top = C_TOP
+    if first:
+        base = top - 26
+        tx.draw(c, C_LEFT, base, heading, 26, bold=True, color=INK)
+        if volume is not None:
+            vol = f"Volume {volume[0]} of {volume[1]}"
+            tx.draw(c, C_RIGHT, base, vol, 10, color=GREY, align="right")
+        c.setStrokeColor(INK)
+        c.setLineWidth(0.8)
+        c.line(C_LEFT, base - 14, C_RIGHT, base - 14)
+        top = base - 14 - FIRST_HEAD_GAP
+    else:
+        base = top - 9
+        tx.draw(c, C_LEFT, base, f"{heading} (continued)", 9, color=GREY)
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.5)
+        c.line(C_LEFT, base - 6, C_RIGHT, base - 6)
+        top = base - 6 - NEXT_HEAD_GAP
+    for item in page_items:
+        if isinstance(item, _Heading):
+            hy = top - HEADING_ABOVE - SECTION_SIZE * 0.8
+            tx.draw(c, C_LEFT, hy, item.title, SECTION_SIZE, bold=True, color=ACCENT)
+            c.setStrokeColor(RULE)
+            c.setLineWidth(0.5)
+            c.line(C_LEFT, hy - 5, C_RIGHT, hy - 5)
+            top -= item.height
+            continue
+        y = top - TITLE_SIZE
+        bottom = _draw_row(c, item, layout, y)
+        if item.page is not None:
+            rect = (C_LEFT - 2.0, round(bottom, 2), C_RIGHT + 2.0, round(top, 2))
+            links.append(FrontLink(page_index, rect, item.paper.key))
+        top -= item.height
+    # footer: running title and the page's label (front matter is numbered i, ii, ...)
+    c.setStrokeColor(RULE)
+    c.setLineWidth(0.5)
+    c.line(C_LEFT, 48, C_RIGHT, 48)
+    tx.draw(c, C_LEFT, 36, tx.truncate(footer, 8, C_RIGHT - C_LEFT - 60), 8, color=LIGHT)
+    tx.draw(c, C_RIGHT, 36, _roman(page_index + 1), 8, color=GREY, align="right")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def render_front_matter(
+    manifest: Manifest,
+    entries: Sequence[ContentsEntry],
+    *,
+    total_pages: int,
+    date: dt.date | None,
+    missing: Sequence[Paper] = (),
+    volume: tuple[int, int] | None = None,
+) -> FrontMatter:
+    """Render the cover and contents pages (see the module docstring)."""
+    tx.register_fonts()
+    t = _Texts(manifest)
+    b = manifest.bundle
+    buf = io.BytesIO()
+    c = Canvas(
+        buf,
+        pagesize=(PAGE_W, PAGE_H),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=tx.REGULAR_CHAIN[0],
+    )
+    c.setTitle(f"{b.title} {b.version}")
+    c.setCreator(f"paperbundle {__version__}")
+    if b.curator:
+        c.setAuthor(b.curator)
+
+    _draw_cover(
+        c,
+        manifest,
+        t,
+        n_papers=len(entries),
+        n_missing=len({p.key for p in missing} - {e.paper.key for e in entries}),
+        total_pages=total_pages,
+        date=date,
+        volume=volume,
+    )
+    c.showPage()
+
+    items, layout = _build_rows(manifest, entries, missing, t)
+    first_room = (C_TOP - 26 - 14 - FIRST_HEAD_GAP) - C_BOTTOM
+    room = (C_TOP - 9 - 6 - NEXT_HEAD_GAP) - C_BOTTOM
+    pages = _paginate(items, first_room, room)
+    title = t.get("bundle.title", b.title)
+    footer = f"{title} · {b.version}"
+    if volume is not None:
+        footer += f" · Volume {volume[0]} of {volume[1]}"
+    links: list[FrontLink] = []
+    for i, page_items in enumerate(pages):
+        _draw_contents_page(
+            c,
+            page_items,
+            layout,
+            first=i == 0,
+            page_index=1 + i,
+            heading="Contents",
+            volume=volume,
+            footer=footer,
+            links=links,
+        )
+        c.showPage()
+    c.save()
+    return FrontMatter(
+        pdf=buf.getvalue(),
+        cover_pages=1,
+        contents_pages=len(pages),
+        links=tuple(links),
+        warnings=tuple(t.warnings),
+    )
