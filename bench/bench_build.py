@@ -63,7 +63,8 @@ def link_score(bundle: Path, files: list[Path], first: int) -> str:
         n = len(orig.pages)
         lc.check_links(orig, links, first, list(range(n)), score, f.name)
         first += n
-    return f"{score.right}/{score.total}"
+    stray = f" (+{len(score.stray)} leaving their paper)" if score.stray else ""
+    return f"{score.right}/{score.total}{stray}"
 
 
 def main() -> int:

@@ -7,6 +7,9 @@ what a build produces (one bundle, or volumes when an asset would be too big for
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,71 +145,75 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
     out.mkdir(parents=True, exist_ok=True)
     missing_papers = [manifest.paper(e.key) for e in failures]
 
-    groups = _split(opened, options.max_asset_size)
-    volumes: list[Volume] = []
-    rows_all: list[PaperRow] = []
-    assets: list[tuple[str, str, int]] = []
-    stats = AssembleStats()
-    for vi, group in enumerate(groups, 1):
-        vol = (vi, len(groups)) if len(groups) > 1 else None
-        name = f"{stem}-part{vi}" if vol else stem
-        pdf_path, zip_path = out / f"{name}.pdf", out / f"{name}.zip"
-        rows, vstats, pages = _build_volume(
-            manifest,
-            group,
-            pdf_path,
-            date=date,
-            reporter=reporter,
-            volume=vol,
-            missing=missing_papers,
-        )
-        stats = vstats if vi == 1 else _add_stats(stats, vstats)
-        contents_md = contents_markdown(
-            manifest, rows, pdf_name=pdf_path.name, total_pages=pages, date=date, volume=vol
-        )
-        reporter.stage("zip")
-        write_zip(
-            zip_path, [(pdf_path.name, pdf_path), ("CONTENTS.md", contents_md.encode())], date
-        )
-        for p in (pdf_path, zip_path):
-            size = p.stat().st_size
-            if size > options.max_asset_size:
+    limit = options.max_asset_size
+    # Everything is written into a staging folder inside the output folder, checked against the
+    # asset limit, and only then moved into place: a build that fails half-way, or has to be
+    # split again, never leaves a file under a final name.
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        budget = _first_budget(manifest, opened, limit, date)
+        for _attempt in range(6):
+            groups = _split(opened, budget, limit)
+            done = _build_volumes(manifest, groups, staging, stem, date, reporter, missing_papers)
+            over = max(size for *_, size in done.assets) - limit
+            if over <= 0:
+                break
+            if all(len(g) == 1 for g in groups):
+                name, _, size = max(done.assets, key=lambda a: a[2])
                 raise ReleaseError(
-                    f"{p.name} is {human_size(size)}, over --max-asset-size "
-                    f"{human_size(options.max_asset_size)}"
+                    f"{name} holds a single paper and is still {human_size(size)}, over "
+                    f"--max-asset-size {human_size(limit)}"
                 )
-            assets.append((p.name, sha256_file(p), size))
-        volumes.append(Volume(pdf_path, zip_path, tuple(o.paper.key for o in group), pages))
-        rows_all += rows
+            budget = max(1, budget - over - limit // 50)
+            for f in staging.iterdir():
+                f.unlink()
+        else:  # pragma: no cover - each round shrinks the budget; six rounds always suffice
+            raise ReleaseError(f"could not split the bundle under {human_size(limit)}")
 
-    sums = out / f"{stem}.sha256"
-    changes = None
-    if previous is not None:
-        from builder.diff import diff_manifests, diff_markdown
+        changes = None
+        if previous is not None:
+            from builder.diff import diff_manifests, diff_markdown
 
-        changes = diff_markdown(diff_manifests(previous, manifest))
-    notes_text = notes_markdown(
-        manifest,
-        rows_all,
-        assets=assets,
-        total_pages=sum(v.page_count for v in volumes),
-        changes=changes,
-        missing=failures,
-        volumes=len(volumes),
-    )
-    notes = out / f"{stem}-notes.md"
-    write_atomic(notes, notes_text.encode())
-    write_atomic(sums, checksums_text([(n, d) for n, d, _ in assets]).encode())
+            changes = diff_markdown(diff_manifests(previous, manifest))
+        total_pages = sum(v.page_count for v in done.volumes)
+        notes_text = notes_markdown(
+            manifest,
+            done.rows,
+            assets=done.assets,
+            total_pages=total_pages,
+            changes=changes,
+            missing=failures,
+            volumes=len(done.volumes),
+        )
+        write_atomic(staging / f"{stem}-notes.md", notes_text.encode())
+        sums_text = checksums_text([(n, d) for n, d, _ in done.assets])
+        write_atomic(staging / f"{stem}.sha256", sums_text.encode())
+        # Stale volumes of an earlier build of this version would contradict the checksums.
+        for old in [
+            *out.glob(f"{stem}-part*.pdf"),
+            *out.glob(f"{stem}-part*.zip"),
+            out / f"{stem}.pdf",
+            out / f"{stem}.zip",
+        ]:
+            if old.is_file() and not (staging / old.name).exists():
+                old.unlink()
+        for f in sorted(staging.iterdir()):
+            os.replace(f, out / f.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    volumes = [
+        Volume(out / v.pdf.name, out / v.zip.name, v.papers, v.page_count) for v in done.volumes
+    ]
     return BuildResult(
         manifest=manifest,
         volumes=tuple(volumes),
-        sha256_file=sums,
-        notes=notes,
+        sha256_file=out / f"{stem}.sha256",
+        notes=out / f"{stem}-notes.md",
         papers=len(opened),
-        page_count=sum(v.page_count for v in volumes),
+        page_count=total_pages,
         missing=tuple(failures),
         fetch=fetched,
-        stats=stats,
+        stats=done.stats,
         seconds=time.monotonic() - started,
     )
 
@@ -224,20 +231,39 @@ def _add_stats(a: AssembleStats, b: AssembleStats) -> AssembleStats:
     )
 
 
-def _split(opened: Sequence[_Opened], limit: int) -> list[list[_Opened]]:
-    """Group papers into volumes whose inputs stay under the asset limit (with room for the
-    front matter and zip overhead). One volume when everything fits."""
-    budget = int(limit * 0.97) - 200_000
+@dataclass(frozen=True)
+class _Built:
+    volumes: tuple[Volume, ...]
+    rows: tuple[PaperRow, ...]
+    assets: tuple[tuple[str, str, int], ...]  # (file name, sha256, size)
+    stats: AssembleStats
+
+
+def _first_budget(
+    manifest: Manifest, opened: Sequence[_Opened], limit: int, date: dt.date | None
+) -> int:
+    """Bytes of input papers one volume may hold: the limit less the front matter, with room
+    for what merging adds (a few per cent)."""
+    total = sum(o.input.path.stat().st_size for o in opened)
+    if total * 1.05 + 10_000_000 < limit:
+        return limit  # fits easily: no need to measure the front matter
+    entries = [ContentsEntry(o.paper, 1, o.kept) for o in opened]
+    front = render_front_matter(manifest, entries, total_pages=1, date=date)
+    return max(1, int((limit - len(front.pdf)) / 1.05))
+
+
+def _split(opened: Sequence[_Opened], budget: int, limit: int) -> list[list[_Opened]]:
+    """Consecutive papers grouped into volumes of at most ``budget`` input bytes."""
     sizes = [o.input.path.stat().st_size for o in opened]
     if sum(sizes) <= budget:
         return [list(opened)]
     groups: list[list[_Opened]] = [[]]
     used = 0
     for o, size in zip(opened, sizes, strict=True):
-        if size > budget:
+        if size > limit:
             raise ReleaseError(
-                f"paper {o.paper.key} ({o.paper.source}) is {human_size(size)}, too big for "
-                f"an asset limit of {human_size(limit)}"
+                f"paper {o.paper.key} ({o.paper.source}) is {human_size(size)}, over "
+                f"--max-asset-size {human_size(limit)} on its own"
             )
         if groups[-1] and used + size > budget:
             groups.append([])
@@ -245,6 +271,43 @@ def _split(opened: Sequence[_Opened], limit: int) -> list[list[_Opened]]:
         groups[-1].append(o)
         used += size
     return groups
+
+
+def _build_volumes(
+    manifest: Manifest,
+    groups: Sequence[Sequence[_Opened]],
+    staging: Path,
+    stem: str,
+    date: dt.date | None,
+    reporter: Reporter,
+    missing: Sequence[Paper],
+) -> _Built:
+    volumes: list[Volume] = []
+    rows_all: list[PaperRow] = []
+    assets: list[tuple[str, str, int]] = []
+    stats = AssembleStats()
+    for vi, group in enumerate(groups, 1):
+        vol = (vi, len(groups)) if len(groups) > 1 else None
+        name = f"{stem}-part{vi}" if vol else stem
+        pdf_path, zip_path = staging / f"{name}.pdf", staging / f"{name}.zip"
+        rows, vstats, pages = _build_volume(
+            manifest, group, pdf_path, date=date, reporter=reporter, volume=vol, missing=missing
+        )
+        stats = vstats if vi == 1 else _add_stats(stats, vstats)
+        contents_md = contents_markdown(
+            manifest, rows, pdf_name=pdf_path.name, total_pages=pages, date=date, volume=vol
+        )
+        reporter.stage("zip")
+        members: list[tuple[str, Path | bytes]] = [
+            (pdf_path.name, pdf_path),
+            ("CONTENTS.md", contents_md.encode()),
+        ]
+        write_zip(zip_path, members, date)
+        for p in (pdf_path, zip_path):
+            assets.append((p.name, sha256_file(p), p.stat().st_size))
+        volumes.append(Volume(pdf_path, zip_path, tuple(o.paper.key for o in group), pages))
+        rows_all += rows
+    return _Built(tuple(volumes), tuple(rows_all), tuple(assets), stats)
 
 
 def _build_volume(

@@ -98,6 +98,7 @@ class Score:
     right: int = 0
     total: int = 0
     wrong: list[str] = field(default_factory=list)
+    stray: list[str] = field(default_factory=list)  # bundle links that leave their paper
 
     def add(self, ok: bool, what: str) -> None:
         self.total += 1
@@ -137,7 +138,7 @@ def check_links(
         lo, hi = first_index, first_index + len(kept) - 1
         for rect, tgt in mine:
             if tgt is None or not lo <= tgt <= hi:
-                score.add(False, f"{label} p{src_page + 1} {rect}: lands outside paper ({tgt})")
+                score.stray.append(f"{label} p{src_page + 1} {rect}: lands outside paper ({tgt})")
 
 
 def outline_tree(reader: PdfReader) -> list[tuple[str, int | None, list[Any]]]:

@@ -7,7 +7,9 @@ so a merge that mixes up names is caught.
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -17,15 +19,17 @@ from pypdf.generic import (
     FloatObject,
     NameObject,
     NumberObject,
+    StreamObject,
     TextStringObject,
 )
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
 
-def make_paper(title: str, pages: int = 4, *, rotate: int = 0) -> bytes:
+def make_paper(title: str, pages: int = 4, *, rotate: int = 0, padding: int = 0) -> bytes:
     """A paper of ``pages`` pages; page 1 links to every section; the last page is the
-    bibliography (``cite.ref``) and every page links to it."""
+    bibliography (``cite.ref``) and every page links to it. ``padding`` adds that many
+    incompressible bytes (a comment in a content stream) to make the file bigger."""
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=letter, invariant=1)
     c.setTitle(title)
@@ -55,10 +59,10 @@ def make_paper(title: str, pages: int = 4, *, rotate: int = 0) -> bytes:
         c.drawString(300, 650, "external")
         c.showPage()
     c.save()
-    return _use_names(buf.getvalue(), rotate)
+    return _use_names(buf.getvalue(), rotate, padding)
 
 
-def _use_names(data: bytes, rotate: int) -> bytes:
+def _use_names(data: bytes, rotate: int, padding: int = 0) -> bytes:
     """reportlab resolves names at save time; put hyperref-style names back: a /Names tree
     with the same names in every paper, links as /Dest strings or /A GoTo, outline by name."""
     w = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
@@ -107,6 +111,14 @@ def _use_names(data: bytes, rotate: int) -> bytes:
     if rotate:
         for p in w.pages:
             p.rotate(rotate)
+    if padding:
+        filler = StreamObject()
+        filler.set_data(b"% " + base64.b85encode(random.Random(padding).randbytes(padding)) + b"\n")
+        page = w.pages[0]
+        contents = page.raw_get("/Contents")
+        arr = contents if isinstance(contents, ArrayObject) else ArrayObject([contents])
+        arr.append(w._add_object(filler))
+        page[NameObject("/Contents")] = arr
     out = io.BytesIO()
     w.write(out)
     return out.getvalue()

@@ -211,7 +211,7 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
     for key in order:
         orig = PdfReader(io.BytesIO(srv.files[f"{key}.pdf"]))
         lc.check_links(orig, links, firsts[key], list(range(PAPERS[key][1])), score, key)
-    assert score.total > 10 and score.wrong == []
+    assert score.total > 10 and score.wrong == [] and score.stray == []
     # external links survive
     uris = {u for pg in lc.uri_links(r) for u in pg}
     assert "https://example.org/Alpha:-Attention-Everywhere" in uris
@@ -394,7 +394,7 @@ def test_pages_selection_drops_links_into_dropped_pages(
     orig = PdfReader(io.BytesIO(paper_server.files["alpha.pdf"]))
     score = lc.Score()
     lc.check_links(orig, links, front, [0, 1], score, "alpha")
-    assert score.wrong == [] and score.total >= 4
+    assert score.wrong == [] and score.stray == [] and score.total >= 4
     tree = lc.outline_tree(r)
     alpha = tree[2][2][0]
     titles = [t for _, t, _ in lc.flatten(alpha[2])]
@@ -411,3 +411,63 @@ def test_pages_out_of_range_is_an_error(
     code, _, err = run(build_args(m, tmp_path / "out", tmp_path / "c", paper_server), capsys)
     assert code == 1
     assert f"beta ({HOST}beta.pdf): pages: pages 2-9 outside the file's 3 pages" in err
+
+
+def test_split_into_volumes_under_the_asset_limit(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key, (title, pages, _) in PAPERS.items():
+        paper_server.files[f"{key}.pdf"] = make_paper(title, pages, padding=150_000)
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    out = tmp_path / "out"
+    limit = 420_000
+    code, stdout, err = run(
+        build_args(m, out, tmp_path / "c", paper_server, "--max-asset-size", "420K", "--json"),
+        capsys,
+    )
+    assert code == 0, err
+    summary = json.loads(stdout)
+    vols = summary["volumes"]
+    assert len(vols) >= 2
+    assert [k for v in vols for k in v["papers"]] == ["alpha", "gamma", "beta"]
+    names = sorted(p.name for p in out.iterdir())
+    assert "Test-Papers-v1.0.pdf" not in names
+    for p in out.iterdir():
+        assert p.stat().st_size <= limit, p.name
+    sums = (out / "Test-Papers-v1.0.sha256").read_text()
+    for i, v in enumerate(vols, 1):
+        pdf = Path(v["pdf"])
+        assert pdf.name == f"Test-Papers-v1.0-part{i}.pdf"
+        assert f"  {pdf.name}\n" in sums and f"  Test-Papers-v1.0-part{i}.zip\n" in sums
+        r = PdfReader(pdf)
+        tree = lc.outline_tree(r)
+        assert [t for t, _, _ in tree][:2] == ["Cover", "Contents"]
+        paper_titles = [
+            t for _, t, _ in lc.flatten(tree) if t.startswith(("Alpha", "Beta", "Gamma"))
+        ]
+        assert len(paper_titles) == len(v["papers"])
+        assert f"Volume {i} of {len(vols)}" in r.pages[0].extract_text()
+        code, _, err = run(["verify", str(Path(v["zip"]))], capsys)
+        assert code == 0, err
+    check = subprocess.run(
+        ["sha256sum", "-c", "Test-Papers-v1.0.sha256"], cwd=out, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout
+    notes = (out / "Test-Papers-v1.0-notes.md").read_text()
+    assert f"in {len(vols)} volumes" in notes
+
+
+def test_a_paper_bigger_than_the_asset_limit_is_an_error(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paper_server.files["beta.pdf"] = make_paper("Beta", 3, padding=300_000)
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    code, _, err = run(
+        build_args(m, tmp_path / "out", tmp_path / "c", paper_server, "--max-asset-size", "200K"),
+        capsys,
+    )
+    assert code == 1
+    assert f"paper beta ({HOST}beta.pdf)" in err and "--max-asset-size" in err
+    assert not list((tmp_path / "out").glob("*.pdf"))
