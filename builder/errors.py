@@ -111,6 +111,7 @@ class VerifyError(PaperbundleError):
 
     def __init__(self, target: str, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__(f"{target}: {len(self.problems)} problem(s)\n" + "\n".join(
-            f"  {p}" for p in self.problems
-        ))
+        super().__init__(
+            f"{target}: {len(self.problems)} problem(s)\n"
+            + "\n".join(f"  {p}" for p in self.problems)
+        )
