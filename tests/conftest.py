@@ -1,0 +1,27 @@
+"""Shared fixtures. Keep them small and generic; append new ones below."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import MisbehavingServer
+
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def mserver() -> Iterator[MisbehavingServer]:
+    """A threaded HTTP server on 127.0.0.1 that misbehaves on purpose (see tests/servers.py)."""
+    with MisbehavingServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """../shared/corpus (real PDFs, never copied into the repo); skips when absent."""
+    if not (CORPUS / "arxiv").is_dir():
+        pytest.skip("../shared/corpus is not present")
+    return CORPUS
