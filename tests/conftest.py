@@ -25,3 +25,13 @@ def corpus() -> Path:
     if not (CORPUS / "arxiv").is_dir():
         pytest.skip("../shared/corpus is not present")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test touches the user's cache, and no mirror from the caller's shell leaks in."""
+    monkeypatch.setenv("PAPERBUNDLE_CACHE", str(tmp_path_factory.mktemp("user-cache")))
+    monkeypatch.delenv("PAPERBUNDLE_MIRROR", raising=False)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)

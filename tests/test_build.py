@@ -23,7 +23,7 @@ from werkzeug import Request, Response
 
 from builder.cli import main
 from tests import linkcheck as lc
-from tests.pdfs import make_active_paper, make_paper
+from tests.pdfs import make_active_paper, make_paper, write
 
 HOST = "https://papers.example.org/"
 
@@ -250,10 +250,61 @@ def test_second_build_sends_no_request(
     assert code == 0, err
 
 
+# Loaded by the second build's interpreter (PYTHONPATH): its clock runs three years and a bit
+# ahead, so anything that reads the clock into an output would change the bytes.
+CLOCK_SHIFT = """
+import datetime as _dt, time as _time
+_SHIFT = 3 * 365 * 86400 + 12345.678
+_real_time, _real_ns = _time.time, _time.time_ns
+_time.time = lambda: _real_time() + _SHIFT
+_time.time_ns = lambda: _real_ns() + int(_SHIFT * 1e9)
+_lt, _gt = _time.localtime, _time.gmtime
+_time.localtime = lambda s=None: _lt(_time.time() if s is None else s)
+_time.gmtime = lambda s=None: _gt(_time.time() if s is None else s)
+class _DT(_dt.datetime):
+    @classmethod
+    def now(cls, tz=None):
+        return _dt.datetime.fromtimestamp(_time.time(), tz)
+    @classmethod
+    def utcnow(cls):
+        return _dt.datetime.fromtimestamp(_time.time(), _dt.timezone.utc).replace(tzinfo=None)
+    @classmethod
+    def today(cls):
+        return cls.now()
+class _D(_dt.date):
+    @classmethod
+    def today(cls):
+        return _dt.date.fromtimestamp(_time.time())
+_dt.datetime, _dt.date = _DT, _D
+"""
+
+
 def test_reproducible(built: dict[str, Any], tmp_path: Path) -> None:
     """Another day, another folder, another time zone: the same bytes."""
     out2 = tmp_path / "elsewhere" / "out"
-    env = {**os.environ, "TZ": "Pacific/Kiritimati", "PAPERBUNDLE_MIRROR": built["server"].mirror}
+    shift = tmp_path / "clockshift"
+    shift.mkdir()
+    (shift / "sitecustomize.py").write_text(CLOCK_SHIFT)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import datetime, time; print(datetime.date.today().year, time.gmtime().tm_year)",
+        ],
+        env={**os.environ, "PYTHONPATH": str(shift)},
+        capture_output=True,
+        text=True,
+    )
+    import datetime as dt
+
+    years = [int(y) for y in check.stdout.split()]
+    assert len(years) == 2 and min(years) >= dt.date.today().year + 2, check
+    env = {
+        **os.environ,
+        "TZ": "Pacific/Kiritimati",
+        "PAPERBUNDLE_MIRROR": built["server"].mirror,
+        "PYTHONPATH": str(shift),
+    }
     env.pop("SOURCE_DATE_EPOCH", None)
     proc = subprocess.run(
         [
@@ -471,3 +522,28 @@ def test_a_paper_bigger_than_the_asset_limit_is_an_error(
     assert code == 1
     assert f"paper beta ({HOST}beta.pdf)" in err and "--max-asset-size" in err
     assert not list((tmp_path / "out").glob("*.pdf"))
+
+
+def test_no_date_means_no_timestamps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    write(tmp_path / "a.pdf", make_paper("A", 2))
+    m = tmp_path / "m.toml"
+    m.write_text(
+        '[bundle]\nname = "N"\nversion = "v1"\n[[papers]]\nkey = "a"\ntitle = "A"\npath = "a.pdf"\n'
+    )
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o"), "--quiet"], capsys)
+    assert code == 0, err
+    r = PdfReader(tmp_path / "o" / "N-v1.pdf")
+    assert "/CreationDate" not in r.metadata and "/ModDate" not in r.metadata
+    with zipfile.ZipFile(tmp_path / "o" / "N-v1.zip") as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    # SOURCE_DATE_EPOCH fixes them when the manifest has no date
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o2"), "--quiet"], capsys)
+    assert code == 0, err
+    r = PdfReader(tmp_path / "o2" / "N-v1.pdf")
+    assert r.metadata["/CreationDate"].startswith("D:20231114")
+    with zipfile.ZipFile(tmp_path / "o2" / "N-v1.zip") as zf:
+        assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 0, 0, 0)}
