@@ -6,7 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytest_httpserver import HTTPServer
 
+from tests.helpers import PAPERS, PaperServer
+from tests.pdfs import make_paper
 from tests.servers import MisbehavingServer
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -35,3 +38,12 @@ def _isolated_environment(
     monkeypatch.setenv("PAPERBUNDLE_CACHE", str(tmp_path_factory.mktemp("user-cache")))
     monkeypatch.delenv("PAPERBUNDLE_MIRROR", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture
+def paper_server(httpserver: HTTPServer) -> PaperServer:
+    """A well-behaved server (pytest-httpserver) with the PAPERS as PDFs; files can be swapped."""
+    srv = PaperServer(httpserver)
+    for key, (title, pages, _) in PAPERS.items():
+        srv.files[f"{key}.pdf"] = make_paper(title, pages)
+    return srv

@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import zipfile
@@ -18,108 +17,10 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
-from builder.cli import main
 from tests import linkcheck as lc
+from tests.helpers import HOST, PAPERS, PaperServer, build_args, manifest_text, run
 from tests.pdfs import make_active_paper, make_paper, write
-
-HOST = "https://papers.example.org/"
-
-PAPERS = {
-    "alpha": ("Alpha: Attention Everywhere", 4, "Attention"),
-    "beta": ("Beta: Batching for Throughput", 3, "Serving"),
-    "gamma": (
-        "Gamma: Grouped Attention with a rather long title that wraps onto a second "
-        "line of the contents page",
-        5,
-        "Attention",
-    ),
-}
-
-
-def manifest_text(
-    papers: dict[str, tuple[str, int, str]], extra: str = "", **paper_extra: str
-) -> str:
-    lines = [
-        "[bundle]",
-        'name = "Test-Papers"',
-        'version = "v1.0"',
-        'title = "Test Papers"',
-        'subtitle = "Papers for the test suite · 测试论文"',
-        'curator = "The Tests"',
-        'homepage = "https://github.com/example/test-papers"',
-        "date = 2024-05-01",
-        extra,
-    ]
-    for key, (title, _, section) in papers.items():
-        lines += [
-            "[[papers]]",
-            f'key = "{key}"',
-            f'title = "{title}"',
-            f'url = "{HOST}{key}.pdf"',
-            f'label = "{key.capitalize()}"',
-            f'section = "{section}"',
-            'date = "2024.01"',
-            f'code = "https://github.com/example/{key}"',
-        ]
-        if key in paper_extra:
-            lines.append(paper_extra[key])
-    return "\n".join(lines) + "\n"
-
-
-class PaperServer:
-    def __init__(self, server: HTTPServer) -> None:
-        self.server = server
-        self.files: dict[str, bytes] = {}
-        self.hits: list[str] = []
-        server.expect_request(re.compile(r"^/.*"), method="GET").respond_with_handler(self.handle)
-
-    def handle(self, request: Request) -> Response:
-        self.hits.append(request.path)
-        name = request.path.lstrip("/")
-        body = self.files.get(name)
-        if body is None:
-            return Response("not found", status=404)
-        if body.startswith(b"<"):
-            return Response(body, status=200, content_type="text/html")
-        return Response(body, status=200, content_type="application/pdf")
-
-    @property
-    def mirror(self) -> str:
-        return f"{HOST}={self.server.url_for('/')}"
-
-
-@pytest.fixture
-def paper_server(httpserver: HTTPServer) -> PaperServer:
-    srv = PaperServer(httpserver)
-    for key, (title, pages, _) in PAPERS.items():
-        srv.files[f"{key}.pdf"] = make_paper(title, pages)
-    return srv
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def build_args(manifest: Path, out: Path, cache: Path, srv: PaperServer, *more: str) -> list[str]:
-    return [
-        "build",
-        str(manifest),
-        "-o",
-        str(out),
-        "--cache-dir",
-        str(cache),
-        "--mirror",
-        srv.mirror,
-        "--min-interval",
-        "0",
-        "--quiet",
-        *more,
-    ]
 
 
 @pytest.fixture
