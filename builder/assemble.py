@@ -40,6 +40,7 @@ from pypdf.generic import (
     NullObject,
     NumberObject,
     PdfObject,
+    StreamObject,
     TextStringObject,
     create_string_object,
 )
@@ -54,8 +55,39 @@ from builder.progress import Reporter
 SAFE_ACTIONS = {"/URI", "/Named"}
 # Annotation types that carry or trigger active or embedded content.
 DROPPED_ANNOTS = {"/FileAttachment", "/Screen", "/Movie", "/Sound", "/RichMedia", "/3D"}
-# Page keys not carried over: the tree parent, article beads, page actions, structure tree hooks.
-PAGE_EXCLUDED = ["/Parent", "/B", "/AA", "/StructParents", "/Annots"]
+# Page keys carried over (ISO 32000 table 30, less the parent, article beads, page actions,
+# structure and piece info, which can reach back into the source document). /Annots are rebuilt.
+PAGE_KEYS = {
+    "/Type",
+    "/MediaBox",
+    "/CropBox",
+    "/BleedBox",
+    "/TrimBox",
+    "/ArtBox",
+    "/BoxColorInfo",
+    "/Contents",
+    "/Rotate",
+    "/Group",
+    "/Thumb",
+    "/Dur",
+    "/Trans",
+    "/Resources",
+    "/UserUnit",
+    "/VP",
+    "/Tabs",
+    "/LastModified",
+}
+# Keys that carry or trigger active content, removed wherever they appear.
+ACTIVE_KEYS = {
+    "/AA": "additional actions (/AA)",
+    "/OpenAction": "open action",
+    "/EF": "embedded file",
+    "/EmbeddedFiles": "embedded files",
+    "/JavaScript": "document JavaScript",
+    "/XFA": "XFA form",
+    "/RichMediaContent": "rich media",
+}
+ACTION_KEYS = {"/A", "/PA"}
 ANNOT_SKIPPED = {"/P", "/Dest", "/A", "/AA", "/Popup", "/Parent", "/IRT", "/Next"}
 
 
@@ -173,24 +205,32 @@ class _Dests:
             ref = page.indirect_reference
             if ref is not None:
                 self.page_of[ref.idnum] = i
-        self._names: dict[str, PdfObject] | None = None
+        self._by_name: dict[str, PdfObject] | None = None
+        self._by_string: dict[str, PdfObject] | None = None
 
-    @property
-    def names(self) -> dict[str, PdfObject]:
-        if self._names is None:
-            self._names = {}
+    def _load(self) -> tuple[dict[str, PdfObject], dict[str, PdfObject]]:
+        """Names (PDF 1.1 /Dests dictionary) and strings (the /Names /Dests tree) are two
+        namespaces: a /Dest name looks in the first, a /Dest string in the second."""
+        if self._by_name is None or self._by_string is None:
+            self._by_name, self._by_string = {}, {}
             root = cast(DictionaryObject, self.reader.trailer["/Root"])
             dests = _get(root, "/Dests")
             if isinstance(dests, DictionaryObject):
                 for k in dests:
-                    self._names.setdefault(str(k)[1:], dests.raw_get(k))
+                    self._by_name[str(k)[1:]] = dests.raw_get(k)
             names = _get(root, "/Names")
             if isinstance(names, DictionaryObject):
                 tree = _get(names, "/Dests")
                 if isinstance(tree, DictionaryObject):
                     for k, v in _walk_name_tree(tree):
-                        self._names.setdefault(k, v)
-        return self._names
+                        self._by_string.setdefault(k, v)
+        return self._by_name, self._by_string
+
+    def _lookup(self, key: str, *, is_name: bool) -> PdfObject | None:
+        by_name, by_string = self._load()
+        first, second = (by_name, by_string) if is_name else (by_string, by_name)
+        found = first.get(key)
+        return found if found is not None else second.get(key)
 
     def resolve(self, dest: PdfObject | None) -> Target | None:
         """A /Dest value (name, string or array) -> (page index, view) or None."""
@@ -199,10 +239,10 @@ class _Dests:
                 return None
             dest = dest.get_object() if isinstance(dest, IndirectObject) else dest
             if isinstance(dest, NameObject):
-                dest = self.names.get(str(dest)[1:])
+                dest = self._lookup(str(dest)[1:], is_name=True)
             elif isinstance(dest, (TextStringObject, ByteStringObject)):
                 name = dest if isinstance(dest, TextStringObject) else _bytes_name(dest)
-                dest = self.names.get(str(name))
+                dest = self._lookup(str(name), is_name=False)
             elif isinstance(dest, DictionaryObject):
                 dest = dest.get("/D")
             elif isinstance(dest, ArrayObject):
@@ -405,6 +445,7 @@ class _Merger:
         self.writer = writer
         self.c = _Counters()
         self.fields: list[IndirectObject] = []
+        self.field_names: set[str] = set()
         self.dr: DictionaryObject | None = None
         self.need_appearances = False
 
@@ -419,7 +460,9 @@ class _Merger:
         kept_set = set(kept)
         new_pages: dict[int, Any] = {}
         for i in kept:
-            new_pages[i] = w.add_page(src_pages[i], excluded_keys=PAGE_EXCLUDED)
+            page = src_pages[i]
+            excluded = [k for k in page if k not in PAGE_KEYS]
+            new_pages[i] = w.add_page(page, excluded_keys=excluded)
         null_ref = w._add_object(NullObject())
         for i, page in enumerate(src_pages):
             ref = page.indirect_reference
@@ -452,14 +495,15 @@ class _Merger:
                     tr[a_ref.idnum] = new_obj_ref.idnum
                 todo.append((a, new_obj_ref, kind))
             plan.append((i, todo))
-        # Annotations on dropped pages must not be pulled in through field /Kids either.
+        # Annotations only on dropped pages must not be pulled in through field /Kids either.
+        reserved = {idnum for idnum, value in tr.items() if value != null_ref.idnum}
         for i, page in enumerate(src_pages):
             if i in kept_set:
                 continue
             annots = _get(page, "/Annots")
             if isinstance(annots, ArrayObject):
                 for a_ref in annots:
-                    if isinstance(a_ref, IndirectObject):
+                    if isinstance(a_ref, IndirectObject) and a_ref.idnum not in reserved:
                         tr[a_ref.idnum] = null_ref.idnum
 
         # Pass 2: fill them in.
@@ -544,17 +588,23 @@ class _Merger:
         fields = _get(form, "/Fields")
         if not isinstance(fields, ArrayObject) or not fields:
             return
-        # One parent field per paper: fully qualified names become "<key>.<name>".
-        wrapper = DictionaryObject({NameObject("/T"): create_string_object(paper.key)})
+        # One parent field per paper: fully qualified names become "<key>.<name>", so fields of
+        # two papers never merge. A partial name may not contain a period, hence the "_".
+        name = paper.key.replace(".", "_")
+        while name in self.field_names:
+            name += "_"
+        self.field_names.add(name)
+        wrapper = DictionaryObject({NameObject("/T"): create_string_object(name)})
         wrapper_ref = w._add_object(wrapper)
         kids = ArrayObject()
         for f in fields:
             new_f = f.clone(w) if isinstance(f, IndirectObject) else w._add_object(f.clone(w))
             fd = new_f.get_object()
-            if isinstance(fd, DictionaryObject):
-                _strip_field_actions(fd, self.c)
+            if isinstance(fd, DictionaryObject) and _prune_field(fd):
                 fd[NameObject("/Parent")] = wrapper_ref
-                kids.append(new_f if isinstance(new_f, IndirectObject) else fd.indirect_reference)
+                kids.append(fd.indirect_reference)
+        if not kids:
+            return
         wrapper[NameObject("/Kids")] = kids
         self.fields.append(wrapper_ref)
         dr = _get(form, "/DR")
@@ -577,18 +627,22 @@ class _Merger:
             self.need_appearances = True
 
 
-def _strip_field_actions(fd: DictionaryObject, c: _Counters, depth: int = 0) -> None:
+def _prune_field(fd: DictionaryObject, depth: int = 0) -> bool:
+    """Drop kids that became null (widgets on dropped pages); False when nothing is left."""
     if depth > 32:
-        return
-    if "/AA" in fd:
-        del fd["/AA"]
-        c.remove("additional actions (/AA)")
+        return False
     kids = _get(fd, "/Kids")
-    if isinstance(kids, ArrayObject):
-        for k in kids:
-            kd = k.get_object()
-            if isinstance(kd, DictionaryObject):
-                _strip_field_actions(kd, c, depth + 1)
+    if not isinstance(kids, ArrayObject):
+        return True
+    alive = ArrayObject()
+    for k in kids:
+        kd = k.get_object()
+        if isinstance(kd, DictionaryObject) and _prune_field(kd, depth + 1):
+            alive.append(k)
+    if not alive:
+        return fd.get("/Subtype") == "/Widget"
+    fd[NameObject("/Kids")] = alive
+    return True
 
 
 def pdf_date(day: dt.date) -> str:
@@ -749,6 +803,7 @@ def assemble(
     ident = ByteStringObject(h.digest()[:16])
     writer._ID = ArrayObject([ident, ident])
 
+    _sanitize(writer, merger.c)
     reporter.stage("write")
     writer.write(out)
     c = merger.c
@@ -764,3 +819,96 @@ def assemble(
             active_removed=tuple(sorted(c.removed.items())),
         ),
     )
+
+
+# --------------------------------------------------------------------------- the last pass
+
+
+def _bad_action(x: PdfObject | None) -> str | None:
+    """The action type when ``x`` is an action we do not pass on (anything but GoTo/URI/Named)."""
+    if isinstance(x, DictionaryObject) and "/S" in x and x.get("/Type", "/Action") == "/Action":
+        kind = str(x["/S"])
+        if kind not in ("/GoTo", "/URI", "/Named"):
+            return kind
+    return None
+
+
+def _dropped_annot(x: PdfObject | None) -> bool:
+    return (
+        isinstance(x, DictionaryObject)
+        and str(x.get("/Subtype", "")) in DROPPED_ANNOTS
+        and ("/Rect" in x or x.get("/Type") == "/Annot")
+    )
+
+
+def _sanitize(writer: PdfWriter, c: _Counters) -> None:
+    """Safety net over every object about to be written: remove active content wherever it
+    hides (/AA, /OpenAction, embedded files, JavaScript/Launch/... actions, action chains), then
+    drop every object no longer reachable from the catalog or the document info."""
+
+    def clean(obj: PdfObject, depth: int) -> None:
+        if depth > 64:
+            return
+        if isinstance(obj, DictionaryObject):
+            is_action = "/S" in obj and "/Title" not in obj and "/Parent" not in obj
+            for k in list(obj.keys()):
+                if k in ACTIVE_KEYS:
+                    del obj[k]
+                    c.remove(ACTIVE_KEYS[k])
+                    continue
+                if k == "/Next" and is_action:
+                    del obj[k]
+                    c.remove("chained action (/Next)")
+                    continue
+                v = obj.raw_get(k)
+                r = v.get_object() if isinstance(v, IndirectObject) else v
+                bad = _bad_action(r) if k in ACTION_KEYS else None
+                if bad is not None:
+                    del obj[k]
+                    c.remove(f"{bad[1:]} action")
+                elif _dropped_annot(r) or (
+                    isinstance(r, StreamObject) and r.get("/Type") == "/EmbeddedFile"
+                ):
+                    del obj[k]
+                elif not isinstance(v, IndirectObject):
+                    clean(v, depth + 1)
+        elif isinstance(obj, ArrayObject):
+            for i, v in enumerate(obj):
+                r = v.get_object() if isinstance(v, IndirectObject) else v
+                if _dropped_annot(r):
+                    obj[i] = NullObject()
+                elif not isinstance(v, IndirectObject):
+                    clean(v, depth + 1)
+
+    objects = writer._objects
+    for obj in objects:
+        if obj is not None:
+            clean(obj, 0)
+    # Garbage-collect: only what the catalog and the info dictionary reach is written.
+    reachable: set[int] = set()
+    todo: list[PdfObject] = [writer._root_object]
+    info = writer._info
+    if info is not None:
+        todo.append(info)
+    for obj in todo:
+        ref = obj.indirect_reference
+        if ref is not None and ref.pdf is writer:
+            reachable.add(ref.idnum)
+    while todo:
+        obj = todo.pop()
+        stack: list[PdfObject] = [obj]
+        while stack:
+            x = stack.pop()
+            if isinstance(x, IndirectObject):
+                if x.pdf is writer and x.idnum not in reachable:
+                    reachable.add(x.idnum)
+                    target = objects[x.idnum - 1] if 0 < x.idnum <= len(objects) else None
+                    if target is not None:
+                        todo.append(target)
+            elif isinstance(x, DictionaryObject):
+                stack.extend(x.values())
+            elif isinstance(x, ArrayObject):
+                stack.extend(x)
+    for i in range(len(objects)):
+        if i + 1 not in reachable:
+            objects[i] = None

@@ -1,0 +1,236 @@
+# ruff: noqa: E501  (raw PDF objects read best on one line each)
+"""Hand-made hostile and tricky PDFs (see tests/rawpdf.py), each built into a bundle and read back:
+active content hidden in odd places, form fields that could merge, annotations shared between
+kept and dropped pages, both destination namespaces, an outline with a cycle, inherited page
+attributes."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tests import linkcheck as lc
+from tests import rawpdf
+from tests.helpers import run
+
+
+def js(tag: str) -> str:
+    return f"<< /S /JavaScript /JS (app.alert\\('{tag}'\\)) >>"
+
+
+def build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], papers: list[tuple[str, Path, str]]
+) -> Path:
+    lines = ['[bundle]\nname = "adv"\nversion = "v1"\n']
+    for key, path, extra in papers:
+        lines.append(f'[[papers]]\nkey = "{key}"\ntitle = "{key}"\npath = "{path}"\n{extra}\n')
+    m = tmp_path / "adv.toml"
+    m.write_text("".join(lines))
+    out = tmp_path / "out"
+    code, _, err = run(["build", str(m), "-o", str(out), "--quiet"], capsys)
+    assert code == 0, err
+    return out / "adv-v1.pdf"
+
+
+def all_bytes_decoded(pdf: Path) -> bytes:
+    """Every object of the file, streams decoded, as one blob to grep."""
+    r = PdfReader(pdf)
+    blob = bytearray(pdf.read_bytes())
+    idnums = set(r.xref.get(0, {})) | set(r.xref_objStm)
+    assert idnums
+    for idnum in sorted(idnums):
+        obj = r.get_object(idnum)
+        if hasattr(obj, "get_data"):
+            with contextlib.suppress(Exception):
+                blob += obj.get_data()
+    return bytes(blob)
+
+
+HIDDEN = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [21 0 R] >> "
+    f"/OpenAction {js('OPEN_ACTION')} "
+    f"/Names << /JavaScript << /Names [(x) {js('NAMES_JS')}] >> "
+    "/EmbeddedFiles << /Names [(a.exe) << /Type /Filespec /F (a.exe) /EF << /F 19 0 R >> >>] >> >> >>",
+    2: rawpdf.pages_node("3 0 R 4 0 R", 2),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [10 0 R 12 0 R 14 0 R 16 0 R] "
+    "/PieceInfo << /App << /LastModified (D:2020) /Private 1 0 R >> >> >>",
+    4: "<< /Type /Page /Parent 2 0 R /Contents 6 0 R >>",
+    5: rawpdf.content("hidden page 1"),
+    6: rawpdf.content("hidden page 2"),
+    7: rawpdf.FONT,
+    10: "<< /Type /Annot /Subtype /Text /Rect [100 100 120 120] /Contents (note) /Popup 11 0 R >>",
+    11: f"<< /Type /Annot /Subtype /Popup /Rect [130 100 300 200] /Parent 10 0 R /A {js('POPUP_A')} "
+    f"/AA << /E {js('POPUP_AA')} >> >>",
+    12: "<< /Type /Annot /Subtype /Widget /Rect [100 300 300 330] /Parent 13 0 R >>",
+    13: f"<< /FT /Tx /T (orphan) /Kids [12 0 R] /AA << /K {js('PARENT_AA')} >> >>",
+    14: "<< /Type /Annot /Subtype /Square /Rect [100 400 200 450] /IRT 15 0 R >>",
+    15: "<< /Type /Annot /Subtype /Link /Rect [0 0 1 1] /A << /S /Launch /F (calc.exe) "
+    "/Win << /F (cmd.exe) /P (IRT_LAUNCH) >> >> >>",
+    16: "<< /Type /Annot /Subtype /Square /Rect [100 500 200 550] /FS 17 0 R >>",
+    17: "<< /Type /Filespec /F (payload.exe) /EF << /F 18 0 R >> >>",
+    18: ("/Type /EmbeddedFile", b"EMBEDDED_PAYLOAD_BYTES"),
+    19: ("/Type /EmbeddedFile", b"EMBEDDED_TWO"),
+    21: f"<< /FT /Btn /T (ghost) /Type /Annot /Subtype /Widget /Rect [0 0 10 10] /A {js('FIELD_A')} >>",
+}
+
+
+def test_active_content_hidden_in_odd_places_is_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = rawpdf.write(tmp_path / "hidden.pdf", HIDDEN)
+    pdf = build(tmp_path, capsys, [("hidden", src, "")])
+    blob = all_bytes_decoded(pdf)
+    for marker in (
+        b"OPEN_ACTION",
+        b"NAMES_JS",
+        b"POPUP_A",
+        b"PARENT_AA",
+        b"IRT_LAUNCH",
+        b"FIELD_A",
+        b"EMBEDDED_PAYLOAD",
+        b"EMBEDDED_TWO",
+        b"calc.exe",
+        b"cmd.exe",
+    ):
+        assert marker not in blob, marker
+    for name in (b"/JavaScript", b"/Launch", b"/EmbeddedFile", b"/OpenAction", b"/AA"):
+        assert not re.search(re.escape(name) + rb"[\s/<>\[\]()]", blob), name
+    r = PdfReader(pdf)
+    # the harmless parts stay: the note and its popup, the form fields
+    first = len(r.pages) - 2
+    annots = [a.get_object() for a in r.pages[first]["/Annots"]]
+    kinds = [a["/Subtype"] for a in annots]
+    assert "/Text" in kinds and "/Widget" in kinds and "/Square" in kinds
+    note = next(a for a in annots if a["/Subtype"] == "/Text")
+    popup = note["/Popup"].get_object()
+    assert popup["/Subtype"] == "/Popup" and "/A" not in popup and "/AA" not in popup
+
+
+FORM_A = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R] /DR << /Font << /F1 7 0 R >> >> >> >>",
+    2: rawpdf.pages_node("3 0 R", 1),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [11 0 R] >>",
+    4: rawpdf.content("form A"),
+    7: rawpdf.FONT,
+    10: "<< /T (y) /Kids [11 0 R] >>",
+    11: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (from A) /Parent 10 0 R "
+    "/Rect [72 600 300 630] /P 3 0 R >>",
+}
+FORM_B = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [11 0 R] >> >>",
+    2: rawpdf.pages_node("3 0 R", 1),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [11 0 R] >>",
+    4: rawpdf.content("form B"),
+    7: rawpdf.FONT,
+    11: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (from B) /Rect [72 600 300 630] "
+    "/P 3 0 R >>",
+}
+
+
+def test_form_fields_of_two_papers_never_merge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = rawpdf.write(tmp_path / "a.pdf", FORM_A)
+    b = rawpdf.write(tmp_path / "b.pdf", FORM_B)
+    # keys chosen so that a naive "<key>.<name>" would give two fields "x.y.name"
+    pdf = build(tmp_path, capsys, [("x", a, ""), ("x.y", b, "")])
+    fields = PdfReader(pdf).get_fields() or {}
+    terminal = {k: v.get("/V") for k, v in fields.items() if v.get("/V") is not None}
+    assert sorted(terminal.values()) == ["from A", "from B"]
+    assert len(terminal) == 2
+    for name in fields:
+        assert name.split(".")[0] in ("x", "x_y"), name
+
+
+FORM_C = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R 20 0 R] >> >>",
+    2: rawpdf.pages_node("3 0 R 5 0 R", 2),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [11 0 R 30 0 R 31 0 R] >>",
+    5: "<< /Type /Page /Parent 2 0 R /Contents 6 0 R /Annots [12 0 R 20 0 R 30 0 R 31 0 R] >>",
+    4: rawpdf.content("C page 1"),
+    6: rawpdf.content("C page 2"),
+    7: rawpdf.FONT,
+    10: "<< /FT /Tx /T (f) /V (val) /Kids [11 0 R 12 0 R] >>",
+    11: "<< /Type /Annot /Subtype /Widget /Parent 10 0 R /Rect [72 600 300 630] /P 3 0 R >>",
+    12: "<< /Type /Annot /Subtype /Widget /Parent 10 0 R /Rect [72 600 300 630] /P 5 0 R >>",
+    20: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (only2) /Rect [72 500 300 530] /P 5 0 R >>",
+    30: "<< /Type /Annot /Subtype /Text /Rect [72 400 92 420] /Contents (hello) /Popup 31 0 R >>",
+    31: "<< /Type /Annot /Subtype /Popup /Rect [100 400 300 500] /Parent 30 0 R >>",
+}
+
+
+def test_dropped_pages_leave_no_null_fields_and_shared_annotations_survive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = rawpdf.write(tmp_path / "c.pdf", FORM_C)
+    pdf = build(tmp_path, capsys, [("c", src, 'pages = "1"')])
+    r = PdfReader(pdf)
+    fields = r.get_fields()  # pypdf itself chokes on null kids
+    assert fields is not None
+    assert "c.f" in fields and not any("only2" in k for k in fields)
+    page = r.pages[len(r.pages) - 1]
+    annots = [a.get_object() for a in page["/Annots"]]
+    note = next(a for a in annots if a["/Subtype"] == "/Text")
+    popup = note["/Popup"].get_object()
+    assert popup["/Subtype"] == "/Popup"
+    assert popup["/Parent"].get_object()["/Contents"] == "hello"
+
+
+LINKS = {
+    1: "<< /Type /Catalog /Pages 2 0 R /Dests 40 0 R /Names << /Dests 50 0 R >> /Outlines 60 0 R >>",
+    2: rawpdf.pages_node("3 0 R 4 0 R 5 0 R 6 0 R", 4, "/CropBox [50 50 562 742] /Rotate 90"),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 13 0 R "
+    "/Annots [20 0 R 21 0 R 22 0 R 23 0 R 24 0 R 25 0 R 26 0 R] >>",
+    4: "<< /Type /Page /Parent 2 0 R /Contents 14 0 R /Annots [26 0 R] >>",
+    5: "<< /Type /Page /Parent 2 0 R /Contents 15 0 R >>",
+    6: "<< /Type /Page /Parent 2 0 R /Contents 16 0 R /Rotate 180 >>",
+    7: rawpdf.FONT,
+    13: rawpdf.content("P1"),
+    14: rawpdf.content("P2"),
+    15: rawpdf.content("P3"),
+    16: rawpdf.content("P4"),
+    # /Dests dictionary (names): clash -> P2, d1 -> dict /D -> P3, d2 -> indirect array -> P4
+    40: "<< /clash [4 0 R /Fit] /d1 << /D [5 0 R /Fit] >> /d2 41 0 R >>",
+    41: "[6 0 R /XYZ 0 700 0]",
+    # /Names tree (strings) with Kids/Limits: clash -> P4, n1 -> indirect -> P2, n2 -> /D -> P4
+    50: "<< /Kids [51 0 R 52 0 R] >>",
+    51: "<< /Limits [(clash) (clash)] /Names [(clash) [6 0 R /Fit]] >>",
+    52: "<< /Limits [(n1) (n2)] /Names [(n1) 53 0 R (n2) << /D [6 0 R /Fit] >>] >>",
+    53: "[4 0 R /Fit]",
+    20: "<< /Type /Annot /Subtype /Link /Rect [10 10 20 20] /Dest (clash) >>",
+    21: "<< /Type /Annot /Subtype /Link /Rect [30 10 40 20] /Dest /clash >>",
+    22: "<< /Type /Annot /Subtype /Link /Rect [50 10 60 20] /A << /S /GoTo /D /d1 "
+    "/Next << /S /JavaScript /JS (NEXT_JS) >> >> >>",
+    23: "<< /Type /Annot /Subtype /Link /Rect [70 10 80 20] /A << /S /GoTo /D 41 0 R >> >>",
+    24: "<< /Type /Annot /Subtype /Link /Rect [90 10 100 20] /Dest (n2) >>",
+    25: "<< /Type /Annot /Subtype /Link /Rect [110 10 120 20] /Dest /d2 >>",
+    26: "<< /Type /Annot /Subtype /Link /Rect [130 10 140 20] /Dest (n1) >>",
+    60: "<< /Type /Outlines /First 61 0 R /Last 62 0 R /Count 2 >>",
+    61: "<< /Title (A to P4) /Parent 60 0 R /Next 62 0 R /A << /S /GoTo /D (n2) >> >>",
+    62: "<< /Title (B to P2) /Parent 60 0 R /Next 61 0 R /Prev 61 0 R /Dest /clash >>",
+}
+
+
+@pytest.mark.parametrize("pages", ["", 'pages = "1,2,4"'])
+def test_every_destination_form_resolves_in_its_own_namespace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pages: str
+) -> None:
+    src = rawpdf.write(tmp_path / "links.pdf", LINKS)
+    pdf = build(tmp_path, capsys, [("links", src, pages)])
+    r = PdfReader(pdf)
+    kept = [0, 1, 2, 3] if not pages else [0, 1, 3]
+    first = len(r.pages) - len(kept)
+    at = {orig: first + n for n, orig in enumerate(kept)}
+    got = {rect[0]: t for rect, t in lc.internal_links(r)[first]}
+    want = {10.0: 3, 30.0: 1, 50.0: 2, 70.0: 3, 90.0: 3, 110.0: 3, 130.0: 1}
+    assert got == {x: at[p] for x, p in want.items() if p in at}
+    assert b"NEXT_JS" not in pdf.read_bytes()
+    outline = [(t, p) for _, t, p in lc.flatten(lc.outline_tree(r)) if p is not None and p >= first]
+    assert outline == [("links", first), ("A to P4", at[3]), ("B to P2", at[1])]
+    # inherited /Rotate and /CropBox survive, a page's own /Rotate wins
+    assert [r.pages[at[i]].rotation for i in kept] == [90 if i < 3 else 180 for i in kept]
+    assert [float(x) for x in r.pages[first].cropbox] == [50, 50, 562, 742]
