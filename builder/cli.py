@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -45,8 +46,8 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a size (bytes, or a number with K, M or G)"
         ) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: size must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: size must be a positive number")
     return int(value * SIZE_UNITS[unit])
 
 
@@ -55,8 +56,8 @@ def _interval(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("--min-interval must not be negative")
+    if not math.isfinite(v) or v < 0:
+        raise argparse.ArgumentTypeError("--min-interval must be a number of seconds >= 0")
     return v
 
 
@@ -231,21 +232,7 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         keep_going=args.keep_going,
         max_asset_size=args.max_asset_size,
     )
-    try:
-        result = build(manifest, opts, rep)
-    except BuildFailed as exc:
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "ok": False,
-                        "exit_code": EXIT_FAILED,
-                        "failures": [_failure_json(e) for e in exc.failures],
-                    },
-                    indent=2,
-                )
-            )
-        raise
+    result = build(manifest, opts, rep)
     code = EXIT_PARTIAL if result.missing else EXIT_OK
     if result.missing:
         _err(f"built without {len(result.missing)} paper(s) (--keep-going):")
@@ -333,7 +320,8 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
             )
         )
     if res.failures:
-        raise BuildFailed(res.failures)
+        _err(str(BuildFailed(res.failures)))  # the JSON above already lists them
+        return EXIT_FAILED
     if not args.quiet and not args.json:
         cached = sum(1 for p in res.papers.values() if p.from_cache)
         print(f"{len(res.papers)} papers ready ({cached} already cached)", file=sys.stderr)
@@ -466,8 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    quiet = bool(getattr(args, "quiet", False) or getattr(args, "json", False))
+    want_json = bool(getattr(args, "json", False))
+    quiet = bool(getattr(args, "quiet", False) or want_json)
     rep = ConsoleReporter(quiet=quiet, verbose=args.verbose)
+    error: dict[str, Any] | None = None
     try:
         with rep:
             return COMMANDS[args.command](args, rep)
@@ -476,19 +466,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(p), file=sys.stderr)
         n = len(exc.problems)
         _err(f"{n} problem{'s' if n != 1 else ''} in the manifest; nothing was downloaded")
-        return exc.exit_code
+        error = {"error": "manifest", "problems": [str(p) for p in exc.problems]}
+        code = exc.exit_code
     except BuildFailed as exc:
         _err(str(exc))
-        return exc.exit_code
+        error = {"error": "failed", "failures": [_failure_json(e) for e in exc.failures]}
+        code = exc.exit_code
     except VerifyError as exc:
         print(f"FAILED {exc}", file=sys.stderr)
-        return exc.exit_code
+        error = {"error": "verify", "problems": exc.problems}
+        code = exc.exit_code
+    except PaperError as exc:
+        _err(f"error: {exc}")
+        error = {"error": "failed", "failures": [_failure_json(exc)]}
+        code = exc.exit_code
     except PaperbundleError as exc:
         _err(f"error: {exc}")
-        return exc.exit_code
+        error = {"error": type(exc).__name__, "message": str(exc)}
+        code = exc.exit_code
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        _err(f"error:{where}: {exc.strerror or exc}")
+        error = {"error": "os", "message": f"{exc.filename or ''}: {exc.strerror or exc}"}
+        code = EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    if want_json:
+        print(json.dumps({"ok": False, "exit_code": code, **error}, indent=2))
+    return code
 
 
 def main_entry() -> None:

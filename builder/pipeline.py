@@ -149,7 +149,8 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
     # Everything is written into a staging folder inside the output folder, checked against the
     # asset limit, and only then moved into place: a build that fails half-way, or has to be
     # split again, never leaves a file under a final name.
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    _remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
     try:
         budget = _first_budget(manifest, opened, limit, date)
         for _attempt in range(6):
@@ -197,7 +198,8 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
         ]:
             if old.is_file() and not (staging / old.name).exists():
                 old.unlink()
-        for f in sorted(staging.iterdir()):
+        # The checksums go last: until they are in place, nothing claims the new files.
+        for f in sorted(staging.iterdir(), key=lambda f: (f.suffix == ".sha256", f.name)):
             os.replace(f, out / f.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -229,6 +231,23 @@ def _add_stats(a: AssembleStats, b: AssembleStats) -> AssembleStats:
         outline_items=a.outline_items + b.outline_items,
         active_removed=tuple(sorted(removed.items())),
     )
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Staging folders of builds that were killed (their process is gone) are removed; those of a
+    build running right now in the same output folder are left alone."""
+    for d in out.glob(".staging-*"):
+        parts = d.name.split("-")
+        try:
+            pid = int(parts[1])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, someone else's
 
 
 @dataclass(frozen=True)
@@ -325,7 +344,7 @@ def _build_volume(
     label = 1
     for o in group:
         entries.append(ContentsEntry(o.paper, label, o.kept))
-        rows.append(PaperRow(o.paper, label, o.kept))
+        rows.append(PaperRow(o.paper, label, o.kept, volume[0] if volume else None))
         label += o.kept
     pages = label - 1
     reporter.stage("front matter")

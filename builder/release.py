@@ -91,6 +91,7 @@ class PaperRow:
     paper: Paper
     first_page: int  # page label of its first page
     page_count: int
+    volume: int | None = None  # when the bundle is split into volumes
 
 
 def _link(paper: Paper) -> str:
@@ -195,9 +196,10 @@ def notes_markdown(
             section = p.section
         title = f"[{p.title}]({p.url})" if p.url else p.title
         label = f"**[{p.label}]** " if p.label else ""
-        extra = [
-            x for x in [p.date, f"p. {row.first_page}", f"[code]({p.code})" if p.code else ""] if x
-        ]
+        where = f"p. {row.first_page}"
+        if row.volume is not None:
+            where = f"volume {row.volume}, {where}"
+        extra = [x for x in [p.date, where, f"[code]({p.code})" if p.code else ""] if x]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
     lines.append("")
     if changes:
@@ -211,9 +213,11 @@ def notes_markdown(
         "",
         "```sh",
         f"sha256sum -c {stem}.sha256",
-        f"paperbundle verify {stem}.zip"
-        if volumes == 1
-        else f"paperbundle verify {stem}-part1.zip",
+        *(
+            [f"paperbundle verify {stem}.zip"]
+            if volumes == 1
+            else [f"paperbundle verify {stem}-part{n}.zip" for n in range(1, volumes + 1)]
+        ),
         "```",
         "",
         f"Built with [paperbundle]({HOMEPAGE}) {__version__}.",

@@ -408,6 +408,19 @@ def test_split_into_volumes_under_the_asset_limit(
     assert check.returncode == 0, check.stdout
     notes = (out / "Test-Papers-v1.0-notes.md").read_text()
     assert f"in {len(vols)} volumes" in notes
+    assert "volume 2, p. 1" in notes
+    for i in range(1, len(vols) + 1):
+        assert f"paperbundle verify Test-Papers-v1.0-part{i}.zip" in notes
+    # a stale staging folder of a killed build is cleaned up by the next build
+    stale = out / ".staging-999999999-x"
+    stale.mkdir()
+    (stale / "junk.part").write_bytes(b"x")
+    code, _, err = run(
+        build_args(m, out, tmp_path / "c", paper_server, "--max-asset-size", "420K"), capsys
+    )
+    assert code == 0, err
+    assert not stale.exists()
+    assert not list(out.glob(".staging-*"))
 
 
 def test_a_paper_bigger_than_the_asset_limit_is_an_error(

@@ -211,3 +211,29 @@ def test_offline_names_every_missing_paper(
     for key in PAPERS:
         assert f"{key} ({HOST}{key}.pdf): offline" in err
     assert shutil.which("true")  # keeps the import honest on odd systems
+
+
+def test_json_on_every_failure_and_no_traceback_for_os_errors(
+    tmp_path: Path, manifest: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[bundle]\nname = "x"\n')
+    code, out, err = run(["build", str(bad), "--json"], capsys)
+    assert code == 2
+    summary = json.loads(out)
+    assert summary["ok"] is False and summary["error"] == "manifest"
+    assert any("bundle.version" in p for p in summary["problems"])
+    # output folder under a regular file: an OSError, reported without a traceback
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    code, out, err = run(
+        build_args(manifest, afile / "out", tmp_path / "c", paper_server, "--json"), capsys
+    )
+    assert code == 1
+    assert "Traceback" not in err and "afile" in err
+    assert json.loads(out)["ok"] is False
+    for bad_value in ("inf", "nan", "-1"):
+        code, _, err = run(["build", str(manifest), "--max-asset-size", bad_value], capsys)
+        assert code == 2, bad_value
+    code, _, err = run(["build", str(manifest), "--min-interval", "nan"], capsys)
+    assert code == 2
