@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
+import zlib
 import zipfile
 from pathlib import Path
 from typing import Any, cast
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from builder.errors import VerifyError
 
@@ -100,13 +102,69 @@ def verify_release(zip_path: Path) -> list[str]:
     return report
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _decode_strictly(obj: StreamObject, idnum: int) -> None:
+    """pypdf recovers what it can from a damaged Flate stream; a release must not need that.
+    (A stream that merely stops early, as some producers write them, is tolerated.)"""
+    filters = obj.get("/Filter")
+    if filters == "/FlateDecode" or (
+        isinstance(filters, ArrayObject) and list(filters) == ["/FlateDecode"]
+    ):
+        try:
+            zlib.decompressobj().decompress(obj._data)
+        except zlib.error as exc:
+            raise ValueError(f"object {idnum}: damaged stream ({exc})") from None
+    else:
+        obj.get_data()
+
+
+def _contents_rows(contents: str) -> list[tuple[int, str]]:
+    """(page label, title) of each row of CONTENTS.md's tables."""
+    rows = []
+    for line in contents.splitlines():
+        if not re.match(r"^\| \d+ \|", line):
+            continue
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) >= 3:
+            rows.append((int(cells[0]), cells[2]))
+    return rows
+
+
 def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
+    log = logging.getLogger("pypdf")
+    collect = _Collect()
+    log.addHandler(collect)
+    try:
+        problems = _check_pdf_inner(data, contents, report)
+    finally:
+        log.removeHandler(collect)
+    problems += [f"pypdf: {m}" for m in dict.fromkeys(collect.messages)]
+    return problems
+
+
+def _check_pdf_inner(data: bytes, contents: str, report: list[str]) -> list[str]:
     problems: list[str] = []
     try:
-        reader = PdfReader(io.BytesIO(data))
+        reader = PdfReader(io.BytesIO(data), strict=True)
         npages = len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        return [f"the PDF does not open: {exc}"]
+        # Every object parses and every stream decodes (a damaged file rarely survives this).
+        for gen, table in reader.xref.items():
+            for idnum in table:
+                obj = reader.get_object(IndirectObject(idnum, gen, reader))
+                if isinstance(obj, StreamObject):
+                    _decode_strictly(obj, idnum)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        return [*problems, f"the PDF does not read back cleanly: {exc}"]
+    except Exception as exc:  # zlib.error and friends from a damaged stream
+        return [*problems, f"the PDF does not read back cleanly: {type(exc).__name__}: {exc}"]
     idx = {
         p.indirect_reference.idnum: i
         for i, p in enumerate(reader.pages)
@@ -116,16 +174,13 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
     starts: dict[str, int] = {}
     for name, nd in named.items():
         if name.startswith("paper."):
-            page = nd.get("/Page")
-            if isinstance(page, IndirectObject) and page.idnum in idx:
-                starts[name[6:]] = idx[page.idnum]
+            dest_page = nd.get("/Page")
+            if isinstance(dest_page, IndirectObject) and dest_page.idnum in idx:
+                starts[name[6:]] = idx[dest_page.idnum]
             else:
                 problems.append(f"named destination {name} points nowhere")
     if not starts:
         return [*problems, "no paper.<key> destinations: not a paperbundle PDF?"]
-    rows = len(re.findall(r"^\| \d+ \|", contents, flags=re.M))
-    if contents and rows != len(starts):
-        problems.append(f"CONTENTS.md lists {rows} papers, the PDF has {len(starts)}")
     ordered = sorted(starts.items(), key=lambda kv: kv[1])
     front_end = ordered[0][1]
     ranges: dict[str, tuple[int, int]] = {}
@@ -136,35 +191,62 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
     for key, (a, b) in ranges.items():
         for pg in range(a, b + 1):
             page_owner[pg] = key
+    range_at = {a: (key, a, b) for key, (a, b) in ranges.items()}
 
-    # Outline: one item per paper, on its first page.
-    outline_pages: set[int] = set()
+    # CONTENTS.md: one row per paper, on the page its label says.
+    rows = _contents_rows(contents)
+    if len(rows) != len(starts):
+        problems.append(f"CONTENTS.md lists {len(rows)} papers, the PDF has {len(starts)}")
+    expected = [(front_end + label - 1, title) for label, title in rows]
+    if sorted(p for p, _ in expected) != [a for _, a in ordered]:
+        problems.append("CONTENTS.md page numbers do not match where the papers start")
 
-    def walk(items: list[Any]) -> None:
+    # Outline: an item per paper (its title, its first page); everything nested under a paper's
+    # item stays inside that paper.
+    titles = {(p, t) for p, t in expected}
+    found: set[int] = set()
+
+    def walk(items: list[Any], owner: tuple[str, int, int] | None) -> None:
+        prev: tuple[int | None, str] | None = None
         for it in items:
-            if isinstance(it, list):
-                walk(it)
+            if isinstance(it, list):  # the children of the item before
+                child_owner = owner
+                if owner is None and prev is not None and prev in titles and prev[0] is not None:
+                    child_owner = range_at.get(prev[0])
+                walk(it, child_owner)
                 continue
             try:
                 n = reader.get_destination_page_number(it)
             except Exception:
+                n = None
+            title = " ".join(str(it.get("/Title", "")).split())
+            prev = (n, title)
+            if n is None or n < 0:
                 continue
-            if n is not None and n >= 0:
-                outline_pages.add(n)
+            if owner is None:
+                if (n, title) in titles:
+                    found.add(n)
+            elif not owner[1] <= n <= owner[2]:
+                problems.append(
+                    f"outline item {title!r} of {owner[0]} points into "
+                    f"{page_owner[n] or 'the front matter'} (page {n + 1})"
+                )
 
     try:
-        walk(reader.outline)
+        walk(reader.outline, None)
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
         problems.append(f"the outline cannot be read: {exc}")
-    missing = [k for k, (a, _) in ranges.items() if a not in outline_pages]
+    missing = [k for k, (a, _) in ranges.items() if a not in found]
     if missing:
         problems.append(f"outline has no item for: {', '.join(missing)}")
     else:
-        report.append(f"ok  outline has all {len(ranges)} papers")
+        report.append(f"ok  outline has all {len(ranges)} papers, nested items inside them")
     root = cast(DictionaryObject, reader.trailer["/Root"].get_object())
     if "/PageLabels" not in root:
         problems.append("no page labels")
 
+    # Contents rows, in reading order, link to the papers in bundle order.
+    row_links: list[tuple[int, float, int | None]] = []
     # Links.
     total = 0
     first_pages = {a for a, _ in ranges.values()}
@@ -197,6 +279,9 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
             if target is None:
                 problems.append(f"{where}: internal link to nowhere")
             elif i < front_end:
+                rect = a.get("/Rect")
+                top = max(float(rect[1]), float(rect[3])) if isinstance(rect, ArrayObject) else 0.0
+                row_links.append((i, -top, target))
                 if target not in first_pages:
                     problems.append(
                         f"{where}: contents link lands on page {target + 1}, "
@@ -207,8 +292,15 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
                     f"{where} ({page_owner[i]}): link lands in {page_owner[target]} "
                     f"(page {target + 1})"
                 )
+    in_order = [t for _, _, t in sorted(row_links, key=lambda x: (x[0], x[1]))]
+    if in_order != [a for _, a in ordered]:
+        problems.append(
+            "contents rows do not link to the papers in order "
+            f"(pages {[None if t is None else t + 1 for t in in_order]})"
+        )
     if not any("link" in p for p in problems):
         report.append(f"ok  {total} internal links land inside their own paper")
+        report.append(f"ok  {len(in_order)} contents rows link to their papers, in order")
     report.append(f"ok  {npages} pages, {len(ranges)} papers")
     return problems
 

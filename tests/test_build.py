@@ -461,3 +461,98 @@ def test_no_date_means_no_timestamps(
     assert r.metadata["/CreationDate"].startswith("D:20231114")
     with zipfile.ZipFile(tmp_path / "o2" / "N-v1.zip") as zf:
         assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 0, 0, 0)}
+
+
+def _rerelease(src_zip: Path, pdf_bytes: bytes, where: Path) -> Path:
+    """A release with ``pdf_bytes`` as its PDF and checksums that match: only verify's own
+    checks of the PDF can catch what is wrong with it."""
+    where.mkdir(parents=True)
+    name = src_zip.stem
+    pdf = where / f"{name}.pdf"
+    pdf.write_bytes(pdf_bytes)
+    z = where / src_zip.name
+    with zipfile.ZipFile(src_zip) as zin, zipfile.ZipFile(z, "w") as zout:
+        zout.writestr(f"{name}.pdf", pdf_bytes)
+        zout.writestr("CONTENTS.md", zin.read("CONTENTS.md"))
+    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in (pdf, z))
+    (where / f"{name}.sha256").write_text(sums)
+    return z
+
+
+def _mutated(pdf: Path, change: Any) -> bytes:
+    from pypdf import PdfWriter
+
+    w = PdfWriter(clone_from=PdfReader(pdf))
+    change(w)
+    buf = io.BytesIO()
+    w.write(buf)
+    return buf.getvalue()
+
+
+def test_verify_catches_wrong_links_outline_and_corruption(
+    built: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pypdf.generic import ArrayObject, NameObject
+
+    z = built["out"] / "Test-Papers-v1.0.zip"
+    pdf = built["out"] / "Test-Papers-v1.0.pdf"
+    r = PdfReader(pdf)
+    firsts = sorted(
+        r.get_destination_page_number(d)
+        for k, d in r.named_destinations.items()
+        if k.startswith("paper.")
+    )
+
+    def swap_contents_rows(w: Any) -> None:
+        links = [
+            a.get_object()
+            for i in range(firsts[0])
+            for a in w.pages[i].get("/Annots") or []
+            if "/Dest" in a.get_object()
+        ]
+        links[0][NameObject("/Dest")], links[1][NameObject("/Dest")] = (
+            links[1]["/Dest"],
+            links[0]["/Dest"],
+        )
+
+    def outline_into_last_paper(w: Any) -> None:
+        last = w.pages[len(w.pages) - 1].indirect_reference
+
+        def walk(node: Any, depth: int) -> None:
+            while node is not None:
+                n = node.get_object()
+                if depth >= 2 and "/Dest" in n:
+                    n[NameObject("/Dest")] = ArrayObject([last, NameObject("/Fit")])
+                if "/First" in n:
+                    walk(n["/First"], depth + 1)
+                node = n.get("/Next")
+
+        walk(w._root_object["/Outlines"]["/First"], 0)
+
+    def citation_into_next_paper(w: Any) -> None:
+        for a in w.pages[firsts[0]]["/Annots"]:
+            a = a.get_object()
+            if "/Dest" in a:
+                a[NameObject("/Dest")] = ArrayObject(
+                    [w.pages[firsts[1]].indirect_reference, NameObject("/Fit")]
+                )
+                return
+
+    cases = {
+        "contents": (_mutated(pdf, swap_contents_rows), "contents rows do not link"),
+        "outline": (_mutated(pdf, outline_into_last_paper), "outline item"),
+        "citation": (_mutated(pdf, citation_into_next_paper), "link lands in"),
+    }
+    raw = pdf.read_bytes()
+    mid = len(raw) // 2
+    cases["corrupt"] = (raw[:mid] + b"\0" * 3000 + raw[mid + 3000 :], "")
+    for name, (data, expected) in cases.items():
+        bad = _rerelease(z, data, tmp_path / name)
+        code, _, err = run(["verify", str(bad)], capsys)
+        assert code == 1, (name, err)
+        assert expected in err, (name, err)
+    # and the untouched bundle, re-released the same way, passes
+    good = _rerelease(z, raw, tmp_path / "good")
+    code, out, err = run(["verify", str(good)], capsys)
+    assert code == 0, err
+    assert "contents rows link to their papers, in order" in out
