@@ -11,8 +11,8 @@ import hashlib
 import io
 import logging
 import re
-import zlib
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, cast
 
