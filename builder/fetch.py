@@ -352,7 +352,14 @@ class _Net:
             stop=tenacity.stop_after_attempt(max(1, o.retry_attempts))
             | tenacity.stop_before_delay(o.retry_total),
             wait=wait,
-            retry=tenacity.retry_if_exception_type(_Retry),
+            # A server that asks for a longer pause than we are willing to wait is not retried
+            # early (that would be rude): the paper fails, saying how long it asked for.
+            retry=tenacity.retry_if_exception(
+                lambda e: (
+                    isinstance(e, _Retry)
+                    and (e.retry_after is None or e.retry_after <= o.retry_max_wait)
+                )
+            ),
             before_sleep=log,
             sleep=self.sleep,
             reraise=True,
@@ -642,6 +649,15 @@ class _Transfer:
             entry: CacheEntry = self.net.retrying(self.key, self.url)(self._attempt)
             return entry
         except _Retry as exc:
+            if exc.retry_after is not None and exc.retry_after > self.net.options.retry_max_wait:
+                raise FetchError(
+                    self.key,
+                    self.url,
+                    exc.final,
+                    f"{exc.reason}: the server asks to wait {exc.retry_after:.0f} s before "
+                    f"retrying (more than {self.net.options.retry_max_wait:.0f} s); try later"
+                    f"{via}",
+                ) from None
             raise FetchError(
                 self.key,
                 self.url,

@@ -283,11 +283,19 @@ def test_429_retry_after_http_date_is_honoured(tmp_path: Path, mserver: Misbehav
     assert second.wall >= email.utils.parsedate_to_datetime(when).timestamp()
 
 
-def test_retry_after_is_capped_by_max_wait(tmp_path: Path, mserver: MisbehavingServer) -> None:
+def test_retry_after_longer_than_max_wait_is_not_cut_short(
+    tmp_path: Path, mserver: MisbehavingServer
+) -> None:
+    """Retrying before the server's Retry-After would be impolite: the paper fails instead,
+    saying how long the server asked for; the other papers go on."""
     mserver.add("/a.pdf", A, status(503, retry_after=3600), ok())
-    m = write_manifest(tmp_path, [paper("a")])
+    mserver.add("/b.pdf", B)
+    m = write_manifest(tmp_path, [paper("a"), paper("b")])
     r = fetch_all(m, options(tmp_path, mserver, retry_max_wait=0.2), Recorder())
-    assert not r.failures and len(mserver.requests("/a.pdf")) == 2
+    f = only_failure(r)
+    assert f.key == "a" and "asks to wait 3600 s" in str(f)
+    assert len(mserver.requests("/a.pdf")) == 1
+    assert "b" in r.papers
 
 
 def test_persistent_5xx_gives_up_after_the_attempts(
