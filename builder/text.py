@@ -3,7 +3,7 @@ wrapping, Arabic shaping and right-to-left reordering.
 
 Only the fonts shipped in ``builder/fonts/`` are used, never the machine's own. Each character is
 set in the first font of the chain that has a glyph for it (DejaVu Sans for Latin, Greek, Cyrillic
-and Arabic; Droid Sans Fallback for CJK). A character no bundled font covers is removed by
+and Arabic; WenQuanYi Micro Hei for CJK: Han, kana, Hangul). A character no bundled font covers is removed by
 :func:`clean` and reported to the caller, so nothing is ever drawn as a box.
 
 Arabic is shaped here (contextual forms and lam-alef ligatures, via the Unicode presentation forms
@@ -31,12 +31,12 @@ FONT_DIR = Path(__file__).with_name("fonts")
 _FONT_FILES: dict[str, str] = {
     "PB-DejaVuSans": "DejaVuSans.ttf",
     "PB-DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
-    "PB-DroidSansFallback": "DroidSansFallbackFull.ttf",
+    "PB-WenQuanYiMicroHei": "wqy-microhei.ttc",  # TrueType collection: its first face
 }
-REGULAR_CHAIN: tuple[str, ...] = ("PB-DejaVuSans", "PB-DroidSansFallback")
-BOLD_CHAIN: tuple[str, ...] = ("PB-DejaVuSans-Bold", "PB-DejaVuSans", "PB-DroidSansFallback")
+REGULAR_CHAIN: tuple[str, ...] = ("PB-DejaVuSans", "PB-WenQuanYiMicroHei")
+BOLD_CHAIN: tuple[str, ...] = ("PB-DejaVuSans-Bold", "PB-DejaVuSans", "PB-WenQuanYiMicroHei")
 # Fonts without a bold face: bold text set in them is emboldened by stroking the outline.
-_NO_BOLD_FACE = frozenset({"PB-DejaVuSans", "PB-DroidSansFallback"})
+_NO_BOLD_FACE = frozenset({"PB-DejaVuSans", "PB-WenQuanYiMicroHei"})
 _FAUX_BOLD_STROKE = 0.035  # stroke width as a fraction of the font size
 
 # Invisible format characters, dropped silently (they select or join glyphs; never "missing"):
@@ -53,7 +53,7 @@ def register_fonts() -> tuple[str, ...]:
         path = FONT_DIR / file
         if not path.is_file():  # a broken installation, not a user error
             raise RuntimeError(f"bundled font missing: {path}")
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
     return tuple(_FONT_FILES)
 
 

@@ -200,7 +200,7 @@ def _text_pieces(page: Any) -> list[tuple[str, str]]:
 def test_fonts_embedded_and_cover_every_glyph(seed: Manifest) -> None:
     _, r = render(seed)
     names = {"DejaVuSans": "PB-DejaVuSans", "DejaVuSans-Bold": "PB-DejaVuSans-Bold"}
-    names["DroidSansFallback"] = "PB-DroidSansFallback"
+    names["WenQuanYiMicroHei-0"] = "PB-WenQuanYiMicroHei"  # face 0 of the collection
     seen_fonts = set()
     for page in r.pages:
         for font in page["/Resources"]["/Font"].values():
@@ -221,10 +221,22 @@ def test_fonts_embedded_and_cover_every_glyph(seed: Manifest) -> None:
 
 def test_bundled_font_files_and_licences() -> None:
     files = {p.name for p in tx.FONT_DIR.iterdir()}
-    assert {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DroidSansFallbackFull.ttf"} <= files
-    assert {"LICENSE-DejaVu.txt", "LICENSE-DroidSansFallback.txt"} <= files
-    total = sum((tx.FONT_DIR / f).stat().st_size for f in files if f.endswith(".ttf"))
-    assert total < 6_000_000
+    assert {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "wqy-microhei.ttc"} <= files
+    assert {
+        "LICENSE-DejaVu.txt",
+        "LICENSE-WenQuanYi-MicroHei.txt",
+        "LICENSE-Apache-2.0.txt",
+    } <= files
+    total = sum((tx.FONT_DIR / f).stat().st_size for f in files if f.endswith((".ttf", ".ttc")))
+    assert total < 7_000_000
+
+
+def test_korean_japanese_chinese_all_render() -> None:
+    text = "한국어 논문 · 日本語の論文 · 中文论文"
+    cleaned, missing = tx.clean(text)
+    assert not missing and cleaned == text
+    for ch in text.replace(" ", "").replace("·", ""):
+        assert any(ord(ch) in tx._coverage(f) for f in tx.REGULAR_CHAIN), ch
 
 
 def test_reproducible_bytes(seed: Manifest) -> None:
