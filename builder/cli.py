@@ -23,6 +23,7 @@ from builder.errors import (
     EXIT_PARTIAL,
     EXIT_USAGE,
     BuildFailed,
+    LockMismatch,
     ManifestError,
     PaperbundleError,
     PaperError,
@@ -62,6 +63,10 @@ def _interval(text: str) -> float:
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # --keep must not silently mean --keep-going
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
@@ -194,8 +199,13 @@ def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: boo
     else:
         specs = os.environ.get("PAPERBUNDLE_MIRROR", "").split()
     mirrors = tuple(parse_mirror(s) for s in specs)
+    if args.offline and refresh:
+        raise UsageError("--offline and --refresh contradict each other")
+    cache_dir = args.cache_dir or default_cache_dir()
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise UsageError(f"--cache-dir {cache_dir}: not a folder")
     return NetOptions(
-        cache_dir=args.cache_dir or default_cache_dir(),
+        cache_dir=cache_dir,
         mirrors=mirrors,
         min_interval=args.min_interval,
         offline=args.offline,
@@ -226,6 +236,13 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from builder.pipeline import BuildOptions, build
 
     manifest = _load(args.manifest)
+    _require_lock_if_frozen(manifest, args.frozen)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"-o {args.out}: cannot create the output folder: {exc.strerror or exc}"
+        ) from None
     opts = BuildOptions(
         out_dir=args.out,
         net=_net_options(args, refresh=args.refresh, frozen=args.frozen),
@@ -274,15 +291,24 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                     "outline_items": result.stats.outline_items,
                     "active_content_removed": dict(result.stats.active_removed),
                     "seconds": round(result.seconds, 3),
+                    "warnings": rep.warnings,
                 },
                 indent=2,
             )
         )
     elif not args.quiet:
         for v in result.volumes:
-            print(f"wrote {v.pdf} ({v.page_count} pages) and {v.zip}", file=sys.stderr)
+            print(f"wrote {v.pdf} ({v.page_count} pages of papers) and {v.zip}", file=sys.stderr)
         print(f"wrote {result.sha256_file} and {result.notes}", file=sys.stderr)
     return code
+
+
+def _require_lock_if_frozen(manifest: Any, frozen: bool) -> None:
+    if frozen and not manifest.lock_path.is_file():
+        raise LockMismatch(
+            f"--frozen needs the lock file {manifest.lock_path}; "
+            f"write it first with: paperbundle lock {manifest.display_path}"
+        )
 
 
 def _failure_json(e: PaperError) -> dict[str, str]:
@@ -294,6 +320,7 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from builder.lockfile import read_lock
 
     manifest = _load(args.manifest)
+    _require_lock_if_frozen(manifest, args.frozen)
     lock = read_lock(manifest.lock_path)
     res = fetch_all(
         manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep, lock
@@ -347,10 +374,7 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from builder.pipeline import load_previous
 
     manifest = _load(args.manifest)
-    problems: list[str] = []
-    for p in manifest.papers:
-        if p.path is not None and not p.path.is_file():
-            problems.append(f"{args.manifest}: paper {p.key}: no such file {p.path}")
+    problems: list[str] = []  # the manifest itself (schema, files, previous) was checked on load
     load_previous(manifest)
     lock = read_lock(manifest.lock_path)
     if lock is not None:
@@ -382,6 +406,8 @@ def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         text = args.readme.read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{args.readme}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{args.readme}: not a UTF-8 text (markdown) file") from None
     result = import_readme(
         text, name=args.name, version=args.bundle_version, source=str(args.readme)
     )
@@ -447,10 +473,14 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(argv)
     except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+        code = int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+        if code and "--json" in argv:
+            print(json.dumps({"ok": False, "exit_code": code, "error": "usage"}, indent=2))
+        return code
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
@@ -470,6 +500,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.exit_code
     except BuildFailed as exc:
         _err(str(exc))
+        if exc.failures and all(e.reason in ("network", "offline") for e in exc.failures):
+            _err(
+                "hint: no network? Build from a local mirror (--mirror FROM=TO) or, once the "
+                "cache holds every paper, with --offline (see the README)"
+            )
         error = {"error": "failed", "failures": [_failure_json(e) for e in exc.failures]}
         code = exc.exit_code
     except VerifyError as exc:

@@ -10,9 +10,11 @@ clock, fonts only from ``builder/fonts/``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -556,6 +558,18 @@ def _draw_contents_page(
 # --------------------------------------------------------------------------- entry point
 
 
+@contextlib.contextmanager
+def _without_source_date_epoch() -> Iterator[None]:
+    """reportlab reads SOURCE_DATE_EPOCH itself (and fails on a bad value). Our dates come from
+    the manifest first, so the front matter must not depend on it: hide it while rendering."""
+    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
 def render_front_matter(
     manifest: Manifest,
     entries: Sequence[ContentsEntry],
@@ -566,6 +580,18 @@ def render_front_matter(
     volume: tuple[int, int] | None = None,
 ) -> FrontMatter:
     """Render the cover and contents pages (see the module docstring)."""
+    with _without_source_date_epoch():
+        return _render(manifest, entries, total_pages, date, missing, volume)
+
+
+def _render(
+    manifest: Manifest,
+    entries: Sequence[ContentsEntry],
+    total_pages: int,
+    date: dt.date | None,
+    missing: Sequence[Paper],
+    volume: tuple[int, int] | None,
+) -> FrontMatter:
     tx.register_fonts()
     t = _Texts(manifest)
     b = manifest.bundle

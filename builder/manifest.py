@@ -464,6 +464,8 @@ def _parse_bundle(c: _Checker, data: dict[str, Any], base: Path) -> Bundle | Non
         date = None
     previous = c.get(b, "previous", w, str)
     prev_path = (base / previous) if previous else None
+    if prev_path is not None and not prev_path.is_file():
+        c.add(f"{w}previous", f"no such file: {prev_path}")
     if name is None or version is None:
         return None
     return Bundle(
@@ -518,6 +520,8 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
                 keys_seen[key] = i
         canon = normalise_url(url) if url else None
         local_path = (base / local).resolve() if local else None
+        if local_path is not None and not local_path.is_file():
+            c.add(f"{w}path", f"no such file: {local_path}")
         src = canon or (str(local_path) if local_path else None)
         if src is not None:
             ident = (src, pages or "")

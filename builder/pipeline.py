@@ -101,7 +101,11 @@ def load_previous(manifest: Manifest) -> Manifest | None:
     except ManifestError as exc:
         raise ManifestError(
             [
-                Problem(manifest.display_path, "bundle.previous", f"cannot load {prev}: {p}")
+                Problem(
+                    manifest.display_path,
+                    "bundle.previous",
+                    f"{prev} is not a valid manifest: {p.where + ': ' if p.where else ''}{p.message}",
+                )
                 for p in exc.problems
             ]
         ) from None

@@ -223,14 +223,15 @@ def test_json_on_every_failure_and_no_traceback_for_os_errors(
     summary = json.loads(out)
     assert summary["ok"] is False and summary["error"] == "manifest"
     assert any("bundle.version" in p for p in summary["problems"])
-    # output folder under a regular file: an OSError, reported without a traceback
+    # output folder under a regular file: a usage error, before anything is downloaded
     afile = tmp_path / "afile"
     afile.write_text("x")
     code, out, err = run(
         build_args(manifest, afile / "out", tmp_path / "c", paper_server, "--json"), capsys
     )
-    assert code == 1
-    assert "Traceback" not in err and "afile" in err
+    assert code == 2
+    assert "Traceback" not in err and "cannot create the output folder" in err
+    assert paper_server.hits == []
     assert json.loads(out)["ok"] is False
     for bad_value in ("inf", "nan", "-1"):
         code, _, err = run(["build", str(manifest), "--max-asset-size", bad_value], capsys)

@@ -535,6 +535,7 @@ def test_local_path_papers(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.pdf").write_bytes(A)
     (tmp_path / "docs" / "page.pdf").write_text("<html><body>no</body></html>")
+    (tmp_path / "docs" / "none.pdf").write_bytes(A)
     m = write_manifest(
         tmp_path,
         [
@@ -543,6 +544,7 @@ def test_local_path_papers(tmp_path: Path) -> None:
             {"key": "x", "path": "docs/none.pdf"},
         ],
     )
+    (tmp_path / "docs" / "none.pdf").unlink()  # gone between validation and fetch
     r = fetch_all(m, options(tmp_path, offline=True), Recorder())
     a = r.papers["a"]
     assert a.path == tmp_path / "docs" / "a.pdf" and a.sha256 == sha(A) and a.page_count == 3

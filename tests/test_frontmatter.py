@@ -329,6 +329,7 @@ def test_section_heading_never_last_on_a_page(tmp_path: Path) -> None:
 
 
 def test_bare_manifest_no_sections_no_date(tmp_path: Path) -> None:
+    (tmp_path / "local.pdf").write_bytes(b"%PDF-1.4\n")
     m = make_manifest(
         tmp_path,
         [

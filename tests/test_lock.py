@@ -142,6 +142,7 @@ def test_lock_problems(tmp_path: Path) -> None:
 
 def test_lock_from_fetch_uses_relative_paths_for_local_files(tmp_path: Path) -> None:
     (tmp_path / "local").mkdir()
+    (tmp_path / "local" / "m.pdf").write_bytes(b"%PDF-1.4\n")
     m = manifest(tmp_path, TWO + '[[papers]]\nkey = "mine"\ntitle = "M"\npath = "local/m.pdf"\n')
     fp = FetchedPaper(
         "mine", str(tmp_path / "local/m.pdf"), tmp_path / "local/m.pdf", SHA_A, 5, 1, False

@@ -207,6 +207,16 @@ BROKEN = [
         "papers[1].url: same paper as papers[0]",
     ),
     (
+        "missing-local-file",
+        BUNDLE + '[[papers]]\nkey = "a"\ntitle = "A"\npath = "nowhere/a.pdf"\n',
+        "papers[0].path: no such file",
+    ),
+    (
+        "missing-previous",
+        BUNDLE + 'previous = "v0.toml"\n' + PAPER,
+        "bundle.previous: no such file",
+    ),
+    (
         "empty-title",
         BUNDLE + '[[papers]]\nkey = "a"\ntitle = "  "\nurl = "https://x.org/a.pdf"\n',
         "papers[0].title: must not be empty",
@@ -295,6 +305,9 @@ def test_path_and_previous_are_relative_to_manifest(tmp_path: Path) -> None:
     text = BUNDLE.replace('version = "v1"', 'version = "v1"\nprevious = "old.toml"') + (
         '[[papers]]\nkey = "a"\ntitle = "A"\npath = "papers/a.pdf"\n'
     )
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "papers" / "a.pdf").write_bytes(b"%PDF-1.4\n")
+    (tmp_path / "old.toml").write_text(BUNDLE + PAPER)
     m = load(text, tmp_path)
     assert m.papers[0].path == (tmp_path / "papers" / "a.pdf").resolve()
     assert m.bundle.previous == tmp_path / "old.toml"
