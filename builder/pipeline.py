@@ -104,7 +104,8 @@ def load_previous(manifest: Manifest) -> Manifest | None:
                 Problem(
                     manifest.display_path,
                     "bundle.previous",
-                    f"{prev} is not a valid manifest: {p.where + ': ' if p.where else ''}{p.message}",
+                    f"{prev} is not a valid manifest: "
+                    f"{p.where + ': ' if p.where else ''}{p.message}",
                 )
                 for p in exc.problems
             ]

@@ -3,8 +3,8 @@ wrapping, Arabic shaping and right-to-left reordering.
 
 Only the fonts shipped in ``builder/fonts/`` are used, never the machine's own. Each character is
 set in the first font of the chain that has a glyph for it (DejaVu Sans for Latin, Greek, Cyrillic
-and Arabic; WenQuanYi Micro Hei for CJK: Han, kana, Hangul). A character no bundled font covers is removed by
-:func:`clean` and reported to the caller, so nothing is ever drawn as a box.
+and Arabic; WenQuanYi Micro Hei for CJK: Han, kana, Hangul). A character no bundled font covers
+is removed by :func:`clean` and reported to the caller, so nothing is ever drawn as a box.
 
 Arabic is shaped here (contextual forms and lam-alef ligatures, via the Unicode presentation forms
 that DejaVu Sans carries) and each line is put in visual order by a small subset of the Unicode
