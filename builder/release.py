@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -101,8 +102,22 @@ def _link(paper: Paper) -> str:
     return f"[arXiv:{aid}]({paper.url})" if aid else f"[pdf]({paper.url})"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def md_escape(text: str) -> str:
+    """Manifest text shown as markdown text, never as markup (links, emphasis, HTML, tables)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _sections(manifest: Manifest) -> dict[str, str | None]:
+    """Paper key -> the section it is shown under ("Other" for papers without one, when some
+    papers have sections; None when the manifest has no sections)."""
+    return {p.key: s.title for s in manifest.sections() for p in s.papers}
 
 
 def contents_markdown(
@@ -115,36 +130,33 @@ def contents_markdown(
     volume: tuple[int, int] | None = None,
 ) -> str:
     b = manifest.bundle
-    head = f"# {b.title} {b.version}"
+    head = f"# {md_escape(b.title)} {md_escape(b.version)}"
     if volume:
         head += f" (volume {volume[0]} of {volume[1]})"
     lines = [head, ""]
     if b.subtitle:
-        lines += [b.subtitle, ""]
-    facts = [f"{len(rows)} papers", f"{total_pages} pages", f"`{pdf_name}`"]
+        lines += [md_escape(b.subtitle), ""]
+    facts = [_plural(len(rows), "paper"), _plural(total_pages, "page"), f"`{pdf_name}`"]
     if date:
         facts.append(date.isoformat())
     if b.curator:
-        facts.append(f"curated by {b.curator}")
+        facts.append(f"curated by {md_escape(b.curator)}")
     lines += [" · ".join(facts), ""]
     if b.homepage:
-        lines += [f"Homepage: {b.homepage}", ""]
-    current: str | None = None
+        lines += [f"Homepage: <{b.homepage}>", ""]
+    section_of = _sections(manifest)
     header = ["| Page | Label | Title | Date | Links |", "|---:|---|---|---|---|"]
-    started = False
-    for row in rows:
+    current: str | None = None
+    for n, row in enumerate(rows):
         p = row.paper
-        if p.section != current or not started:
-            if p.section or (current is not None):
-                lines += ["", f"## {p.section or 'Other'}", ""]
-            elif not started:
-                lines += ["## Papers", ""]
-            lines += header
-            current = p.section
-            started = True
+        section = section_of.get(p.key)
+        if n == 0 or section != current:
+            lines += ["", f"## {md_escape(section or 'Papers')}", "", *header]
+            current = section
         links = " ".join(x for x in [_link(p), f"[code]({p.code})" if p.code else ""] if x)
-        label, title = _md(p.label or ""), _md(p.title)
-        lines.append(f"| {row.first_page} | {label} | {title} | {p.date or ''} | {links} |")
+        label, title = md_escape(p.label or ""), md_escape(p.title)
+        date_s = md_escape(p.date or "")
+        lines.append(f"| {row.first_page} | {label} | {title} | {date_s} | {links} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -162,44 +174,53 @@ def notes_markdown(
     b = manifest.bundle
     stem = b.stem
     pdf_bytes = sum(size for name, _, size in assets if name.endswith(".pdf"))
-    lines = [f"# {b.title} {b.version}", ""]
+    lines = [f"# {md_escape(b.title)} {md_escape(b.version)}", ""]
     if b.subtitle:
-        lines += [f"*{b.subtitle}*", ""]
-    summary = f"**{len(rows)} papers, {total_pages} pages, {human_size(pdf_bytes)}**"
+        lines += [f"*{md_escape(b.subtitle)}*", ""]
+    summary = (
+        f"**{_plural(len(rows), 'paper')}, {_plural(total_pages, 'page')}, "
+        f"{human_size(pdf_bytes)}**"
+    )
     if volumes > 1:
         summary += f" in {volumes} volumes"
     if b.date:
         summary += f", released {b.date.isoformat()}"
     if b.curator:
-        summary += f", curated by {b.curator}"
+        summary += f", curated by {md_escape(b.curator)}"
     lines += [summary + ".", ""]
     if b.description:
-        lines += [b.description, ""]
+        lines += [md_escape(b.description), ""]
     if missing:
+        papers = {p.key: p for p in manifest.papers}
         lines += [
             "## Missing from this build",
             "",
-            f"{len(missing)} paper(s) could not be included (built with `--keep-going`):",
+            f"{_plural(len(missing), 'paper')} could not be included (built with `--keep-going`):",
             "",
         ]
-        lines += [
-            f"- `{e.key}` ({e.url}): {e.reason}{': ' + e.detail if e.detail else ''}"
-            for e in missing
-        ]
+        for e in missing:
+            p = papers.get(e.key)
+            title = md_escape(p.title) if p else ""
+            where = f" <{p.url}>" if p is not None and p.url else ""
+            lines.append(f"- `{e.key}` {title}{where}: {e.reason}")
         lines.append("")
     lines += ["## Contents", ""]
+    section_of = _sections(manifest)
     section: str | None = None
     for n, row in enumerate(rows, 1):
         p = row.paper
-        if p.section and p.section != section:
-            lines += ["", f"### {p.section}", ""]
-            section = p.section
-        title = f"[{p.title}]({p.url})" if p.url else p.title
-        label = f"**[{p.label}]** " if p.label else ""
+        here = section_of.get(p.key)
+        if here and here != section:
+            lines += ["", f"### {md_escape(here)}", ""]
+            section = here
+        title = f"[{md_escape(p.title)}]({p.url})" if p.url else md_escape(p.title)
+        label = f"**\\[{md_escape(p.label)}\\]** " if p.label else ""
         where = f"p. {row.first_page}"
         if row.volume is not None:
             where = f"volume {row.volume}, {where}"
-        extra = [x for x in [p.date, where, f"[code]({p.code})" if p.code else ""] if x]
+        extra = [
+            x for x in [md_escape(p.date or ""), where, f"[code]({p.code})" if p.code else ""] if x
+        ]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
     lines.append("")
     if changes:

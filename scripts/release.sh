@@ -14,13 +14,14 @@ mkdir -p "$OUT"
 SUMMARY="$OUT/.release-$VERSION.json"
 "$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json > "$SUMMARY"
 
-# Title, notes and assets from the build's JSON summary (one zip per volume, plus the checksums).
+# Title, notes and assets from the build's JSON summary: the PDF (readable in the browser) and the
+# zip of each volume, and the checksums, so `sha256sum -c` works on the downloaded assets.
 eval "$("$BIN/python" - "$SUMMARY" "$MANIFEST" <<'PY'
 import json, shlex, sys, tomllib
 s = json.load(open(sys.argv[1]))
 b = tomllib.load(open(sys.argv[2], "rb"))["bundle"]
 title = f'{b.get("title", b["name"])} {b["version"]}'
-assets = [v["zip"] for v in s["volumes"]] + [s["sha256"]]
+assets = [f for v in s["volumes"] for f in (v["pdf"], v["zip"])] + [s["sha256"]]
 print(f"TITLE={shlex.quote(title)}")
 print(f"NOTES={shlex.quote(s['notes'])}")
 print(f"ASSETS={shlex.quote(' '.join(shlex.quote(a) for a in assets))}")

@@ -556,3 +556,40 @@ def test_verify_catches_wrong_links_outline_and_corruption(
     code, out, err = run(["verify", str(good)], capsys)
     assert code == 0, err
     assert "contents rows link to their papers, in order" in out
+
+
+def test_notes_escape_markdown_and_group_the_rest_under_other(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    papers = dict(PAPERS)
+    papers["beta"] = ("Beta: [not a link](http://evil.example) *not bold* | <b>pipe</b>", 3, "")
+    text = manifest_text(papers).replace('section = ""\n', "")
+    text = text.replace(
+        'subtitle = "Papers for the test suite · 测试论文"', 'subtitle = "see [me](http://x)"'
+    )
+    m = tmp_path / "m.toml"
+    m.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
+    assert code == 0, err
+    notes = (out / "Test-Papers-v1.0-notes.md").read_text()
+    assert "see \\[me\\](http://x)" in notes and "](http://x)" not in notes.replace("\\](", "")
+    assert "\\[not a link\\](http://evil.example) \\*not bold\\* \\| \\<b\\>pipe\\</b\\>" in notes
+    assert notes.index("### Attention") < notes.index("### Other") < notes.index("Beta")
+    with zipfile.ZipFile(out / "Test-Papers-v1.0.zip") as zf:
+        contents = zf.read("CONTENTS.md").decode()
+    assert "## Other" in contents and "\\| \\<b\\>pipe" in contents
+    code, _, err = run(["verify", str(out / "Test-Papers-v1.0.zip")], capsys)
+    assert code == 0, err
+
+
+def test_verify_a_zip_downloaded_alone(
+    built: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    alone = tmp_path / "downloads"
+    alone.mkdir()
+    z = alone / "Test-Papers-v1.0.zip"
+    z.write_bytes((built["out"] / z.name).read_bytes())
+    code, out, err = run(["verify", str(z)], capsys)
+    assert code == 0, err
+    assert "checksums not checked" in out and "internal links land inside" in out

@@ -48,7 +48,8 @@ def test_release_dry_run_prints_gh_commands(tmp_path: Path) -> None:
     assert lines == [
         "+ 'gh' 'release' 'create' 'v9.9' '--title' 'Demo Papers v9.9' '--notes-file' "
         "'out/Demo-v9.9-notes.md'",
-        "+ 'gh' 'release' 'upload' 'v9.9' 'out/Demo-v9.9.zip' 'out/Demo-v9.9.sha256' '--clobber'",
+        "+ 'gh' 'release' 'upload' 'v9.9' 'out/Demo-v9.9.pdf' 'out/Demo-v9.9.zip' "
+        "'out/Demo-v9.9.sha256' '--clobber'",
     ]
     assert (tmp_path / "out" / "Demo-v9.9.zip").is_file()
 
