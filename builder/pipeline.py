@@ -114,6 +114,7 @@ def load_previous(manifest: Manifest) -> Manifest | None:
 
 def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> BuildResult:
     started = time.monotonic()
+    date = release_date(manifest)  # checked first: a bad SOURCE_DATE_EPOCH wastes no download
     previous = load_previous(manifest)
     lock = read_lock(manifest.lock_path)
     reporter.stage("fetch", total=len(manifest.papers))
@@ -144,7 +145,6 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
     if not opened:
         raise BuildFailed(failures) if failures else ReleaseError("no papers to build")
 
-    date = release_date(manifest)
     stem = manifest.bundle.stem
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)

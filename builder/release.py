@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from builder import HOMEPAGE, __version__
-from builder.errors import PaperError, ReleaseError
+from builder.errors import PaperError, ReleaseError, UsageError
 from builder.manifest import Manifest, Paper, arxiv_id
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -39,7 +39,9 @@ def release_date(manifest: Manifest, environ: dict[str, str] | None = None) -> d
         try:
             return dt.datetime.fromtimestamp(int(sde), tz=dt.UTC).date()
         except (ValueError, OverflowError, OSError):
-            return None
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH={sde!r} is not a number of seconds since 1970"
+            ) from None
     return None
 
 

@@ -593,3 +593,33 @@ def test_verify_a_zip_downloaded_alone(
     code, out, err = run(["verify", str(z)], capsys)
     assert code == 0, err
     assert "checksums not checked" in out and "internal links land inside" in out
+
+
+@pytest.mark.parametrize("epoch", ["1700000000", "garbage"])
+def test_manifest_date_wins_over_source_date_epoch(
+    built: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    epoch: str,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    out2 = tmp_path / "out2"
+    args = build_args(built["manifest"], out2, built["cache"], built["server"], "--offline")
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    for name in ("Test-Papers-v1.0.pdf", "Test-Papers-v1.0.zip"):
+        assert (out2 / name).read_bytes() == (built["out"] / name).read_bytes(), name
+
+
+def test_bad_source_date_epoch_without_a_manifest_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "a.pdf", make_paper("A", 1))
+    m = tmp_path / "m.toml"
+    m.write_text(
+        '[bundle]\nname = "N"\nversion = "v1"\n[[papers]]\nkey = "a"\ntitle = "A"\npath = "a.pdf"\n'
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o"), "--quiet"], capsys)
+    assert code == 2 and "SOURCE_DATE_EPOCH='yesterday'" in err and "Traceback" not in err
