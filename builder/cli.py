@@ -379,22 +379,25 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     lock = read_lock(manifest.lock_path)
     if lock is not None:
         problems += [f"{manifest.lock_path}: {x}" for x in lock_problems(manifest, lock)]
-    dead = 0
+    checked = 0
     if args.links:
         from builder.fetch import probe_links
 
         for st in probe_links(manifest, _net_options(args), rep):
+            checked += 1
+            status = f" (HTTP {st.status})" if st.status else ""
             if not st.ok:
-                dead += 1
-                problems.append(f"{st.key}: {st.url}: {st.reason}")
+                problems.append(f"{st.key}: {st.url}: {st.reason}{status}")
             elif st.is_pdf is False:
                 problems.append(f"{st.key}: {st.url}: not a PDF")
     if problems:
         for line in problems:
             _err(line)
+        if checked:
+            _err(f"{checked} links probed, {len(problems)} with problems")
         return EXIT_FAILED
     if not args.quiet:
-        what = " and every link answers" if args.links else ""
+        what = f"; all {checked} links answer" if args.links else ""
         print(f"{args.manifest}: {len(manifest.papers)} papers, valid{what}", file=sys.stderr)
     return EXIT_OK
 
@@ -495,7 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for p in exc.problems:
             print(str(p), file=sys.stderr)
         n = len(exc.problems)
-        _err(f"{n} problem{'s' if n != 1 else ''} in the manifest; nothing was downloaded")
+        tail = "; nothing was downloaded" if args.command in ("build", "fetch", "lock") else ""
+        _err(f"{n} problem{'s' if n != 1 else ''} in the manifest{tail}")
         error = {"error": "manifest", "problems": [str(p) for p in exc.problems]}
         code = exc.exit_code
     except BuildFailed as exc:
