@@ -32,6 +32,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from builder.files import sha256_file
 from builder.lockfile import read_lock
 from builder.manifest import Manifest
 
@@ -118,14 +119,6 @@ def human_size(n: int) -> str:
 
 def url_id(url: str) -> str:
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -45,8 +45,9 @@ from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
 from builder import USER_AGENT
-from builder.cache import Cache, CacheEntry, sha256_file
+from builder.cache import Cache, CacheEntry
 from builder.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
+from builder.files import sha256_file
 from builder.lockfile import Lock, LockEntry, lock_url
 from builder.manifest import ARXIV_HOSTS, Manifest, Paper
 from builder.progress import Reporter

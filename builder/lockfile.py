@@ -20,16 +20,15 @@ For a paper given by ``path``, ``url`` is that path relative to the manifest's f
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from builder.errors import ManifestError, Problem
+from builder.files import write_atomic
 from builder.manifest import KEY_RE, SHA256_RE, Manifest, Paper
 
 if TYPE_CHECKING:
@@ -145,18 +144,7 @@ def write_lock(path: Path, lock: Lock) -> None:
     """Write ``lock`` at ``path`` atomically (temp file in the same folder, fsync, os.replace)."""
     path = Path(path)
     text = lock_to_json(lock)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text.encode("utf-8"))
 
 
 def lock_from_fetch(manifest: Manifest, result: FetchResult) -> Lock:

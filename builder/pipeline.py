@@ -27,20 +27,18 @@ from builder.assemble import (
 )
 from builder.errors import BuildFailed, ManifestError, PaperError, PdfError, Problem, ReleaseError
 from builder.fetch import FetchResult, NetOptions, fetch_all
+from builder.files import atomic_file, sha256_file, write_atomic
 from builder.frontmatter import ContentsEntry, render_front_matter
 from builder.lockfile import read_lock
 from builder.manifest import Manifest, Paper, load_manifest, select_pages
 from builder.progress import Reporter
 from builder.release import (
     PaperRow,
-    atomic_file,
     checksums_text,
     contents_markdown,
     human_size,
     notes_markdown,
     release_date,
-    sha256_file,
-    write_atomic,
     write_zip,
 )
 

@@ -8,25 +8,20 @@ have fixed times, order and permissions: the same inputs give the same bytes on 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import hashlib
 import os
 import re
-import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from builder import HOMEPAGE, __version__
-from builder.errors import PaperError, ReleaseError, UsageError
+from builder.errors import PaperError, UsageError
+from builder.files import CHUNK, atomic_file
 from builder.manifest import Manifest, Paper, arxiv_id
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-CHUNK = 1 << 20
 
 
 def release_date(manifest: Manifest, environ: dict[str, str] | None = None) -> dt.date | None:
@@ -43,37 +38,6 @@ def release_date(manifest: Manifest, environ: dict[str, str] | None = None) -> d
                 f"SOURCE_DATE_EPOCH={sde!r} is not a number of seconds since 1970"
             ) from None
     return None
-
-
-@contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Write ``path`` through a temporary file in the same folder, renamed into place on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    with atomic_file(path) as f:
-        f.write(data)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def human_size(n: int) -> str:
@@ -273,12 +237,3 @@ def write_zip(
 
 def checksums_text(entries: Sequence[tuple[str, str]]) -> str:
     return "".join(f"{digest}  {name}\n" for name, digest in entries)
-
-
-def check_asset_sizes(paths: Sequence[Path], limit: int) -> None:
-    for p in paths:
-        size = p.stat().st_size
-        if size > limit:
-            raise ReleaseError(
-                f"{p.name} is {human_size(size)}, over the asset limit of {human_size(limit)}"
-            )

@@ -21,6 +21,7 @@ from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from builder.errors import VerifyError
+from builder.files import sha256_file
 
 
 def _read_sums(path: Path) -> dict[str, str]:
@@ -34,14 +35,6 @@ def _read_sums(path: Path) -> dict[str, str]:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _sha_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_release(zip_path: Path) -> list[str]:
@@ -59,13 +52,13 @@ def verify_release(zip_path: Path) -> list[str]:
         sums = _read_sums(sums_path)
         if name not in sums:
             problems.append(f"{sums_path.name} has no checksum for {name}")
-        elif _sha_file(zip_path) != sums[name]:
+        elif sha256_file(zip_path) != sums[name]:
             problems.append(f"{name}: sha256 does not match {sums_path.name}")
         else:
             report.append(f"ok  {name} matches {sums_path.name}")
         pdf_beside = zip_path.with_name(f"{stem}.pdf")
         if pdf_beside.is_file() and f"{stem}.pdf" in sums:
-            if _sha_file(pdf_beside) != sums[f"{stem}.pdf"]:
+            if sha256_file(pdf_beside) != sums[f"{stem}.pdf"]:
                 problems.append(f"{pdf_beside.name}: sha256 does not match {sums_path.name}")
             else:
                 report.append(f"ok  {pdf_beside.name} matches {sums_path.name}")
