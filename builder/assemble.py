@@ -125,11 +125,6 @@ class Placement:
     page_count: int  # pages kept
     kept: tuple[int, ...]  # 0-based page indexes of the original file, in bundle order
 
-    @property
-    def first_label(self) -> int:
-        """Page label (1-based across the papers) is computed by the caller from first_index."""
-        return self.first_index
-
 
 @dataclass(frozen=True)
 class AssembleStats:
