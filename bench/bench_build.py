@@ -67,6 +67,21 @@ def link_score(bundle: Path, files: list[Path], first: int) -> str:
     return f"{score.right}/{score.total}{stray}"
 
 
+def outline_score(bundle: Path, files: list[Path], first: int) -> str:
+    """Nested outline items of each paper that point at the same page as in the original."""
+    reader = lc.open_reader(bundle)
+    papers = [kids for _, _, kids in lc.outline_tree(reader)[2:]]  # after Cover, Contents
+    right = total = 0
+    for f, kids in zip(files, papers, strict=True):
+        orig = lc.open_reader(f)
+        want = [(d, t, p + first) for d, t, p in lc.flatten(lc.outline_tree(orig)) if p is not None]
+        got = set(lc.flatten(kids))
+        total += len(want)
+        right += sum(1 for w in want if w in got)
+        first += len(orig.pages)
+    return f"{right}/{total}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=1)
@@ -116,6 +131,7 @@ def main() -> int:
         pdf = out / "Bench-v1.pdf"
         front = len(lc.open_reader(pdf).pages) - total_pages
         rows.append(("paperbundle build (cold cache)", t, m, link_score(pdf, files, front)))
+        outlines = outline_score(pdf, files, front)
         t, m = timed([*pb, "-o", str(out), "--cache-dir", str(cache)], cwd=ROOT)
         rows.append(("paperbundle build (warm cache)", t, m, link_score(pdf, files, front)))
         if shutil.which("qpdf"):
@@ -134,6 +150,7 @@ def main() -> int:
     print("| tool | wall s | peak RSS MiB | internal links right |\n|---|---:|---:|---:|")
     for name, t, m, score in rows:
         print(f"| {name} | {t:.2f} | {m / 1024:.0f} | {score} |")
+    print(f"paperbundle: nested outline items on the right page: {outlines}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
