@@ -1,12 +1,16 @@
 """The real papers of ../shared/corpus merged into one bundle (built once per test session).
 
-Every internal link and outline item of every file that opens is checked against the original.
-Skipped cleanly when the corpus is absent.
+The papers are downloaded from a real HTTP server on 127.0.0.1 laid out like arXiv
+(``/pdf/<id>``) through ``--mirror``; every internal link and outline item of every file that
+opens is checked against the original. Skipped cleanly when the corpus is absent.
 """
 
 from __future__ import annotations
 
+import http.server
+import threading
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,22 +35,62 @@ def key_for(path: Path) -> str:
     return path.stem.lower().replace("_", "-")
 
 
+class _CorpusHandler(http.server.SimpleHTTPRequestHandler):
+    """/pdf/<arXiv id> -> arxiv/<id>.pdf (as arXiv serves them); /odd/<name> -> odd/<name>."""
+
+    def translate_path(self, path: str) -> str:
+        path = path.split("?", 1)[0]
+        if path.startswith("/pdf/"):
+            return str(CORPUS / "arxiv" / f"{path[5:]}.pdf")
+        return str(CORPUS / path.lstrip("/"))
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
-def corpus_bundle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def corpus_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CorpusHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def corpus_bundle(tmp_path_factory: pytest.TempPathFactory, corpus_server: str) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("corpus")
     lines = ['[bundle]\nname = "Corpus"\nversion = "v1"\n']
     files = corpus_files()
     for f in files:
-        section = "arXiv" if f.parent.name == "arxiv" else "Odd files"
+        if f.parent.name == "arxiv":
+            section, url = "arXiv", f"https://arxiv.org/abs/{f.stem}"
+        else:
+            section, url = "Odd files", f"https://files.example.org/odd/{f.name}"
         lines.append(
-            f'[[papers]]\nkey = "{key_for(f)}"\ntitle = "{f.stem}"\npath = "{f}"\n'
+            f'[[papers]]\nkey = "{key_for(f)}"\ntitle = "{f.stem}"\nurl = "{url}"\n'
             f'section = "{section}"\n'
         )
     m = tmp / "corpus.toml"
     m.write_text("".join(lines), encoding="utf-8")
     out = tmp / "out"
     code = main(
-        ["build", str(m), "-o", str(out), "--cache-dir", str(tmp / "cache"), "--quiet", "--offline"]
+        [
+            "build",
+            str(m),
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp / "cache"),
+            "--quiet",
+            "--min-interval",
+            "0",
+            "--mirror",
+            f"https://arxiv.org/={corpus_server}",
+            "--mirror",
+            f"https://files.example.org/={corpus_server}",
+        ]
     )
     assert code == 0
     pdf = out / "Corpus-v1.pdf"
