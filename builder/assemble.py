@@ -47,6 +47,7 @@ from pypdf.generic import (
 
 from builder import HOMEPAGE, __version__
 from builder.errors import PdfError
+from builder.frontmatter import FrontMatter
 from builder.manifest import Manifest, Paper, select_pages
 from builder.progress import Reporter
 
@@ -97,23 +98,6 @@ class PaperInput:
     path: Path  # the PDF file to read
     page_count: int  # pages of the original file
     sha256: str  # of the original file
-
-
-@dataclass(frozen=True)
-class FrontLinkSpec:
-    """An internal link drawn on a front-matter page, to the first page of a paper."""
-
-    page_index: int
-    rect: tuple[float, float, float, float]
-    target_key: str
-
-
-@dataclass(frozen=True)
-class FrontMatterInput:
-    pdf: bytes
-    cover_pages: int
-    contents_pages: int
-    links: tuple[FrontLinkSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -646,7 +630,7 @@ def pdf_date(day: dt.date) -> str:
 
 def assemble(
     manifest: Manifest,
-    front: FrontMatterInput,
+    front: FrontMatter,
     inputs: Sequence[tuple[PaperInput, PdfReader]],
     out: BinaryIO,
     *,

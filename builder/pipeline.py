@@ -19,8 +19,6 @@ from pypdf import PdfReader
 
 from builder.assemble import (
     AssembleStats,
-    FrontLinkSpec,
-    FrontMatterInput,
     PaperInput,
     assemble,
     open_pdf,
@@ -356,18 +354,12 @@ def _build_volume(
     )
     for w in fm.warnings:
         reporter.warn(w)
-    front = FrontMatterInput(
-        pdf=fm.pdf,
-        cover_pages=fm.cover_pages,
-        contents_pages=fm.contents_pages,
-        links=tuple(FrontLinkSpec(lk.page_index, lk.rect, lk.target_key) for lk in fm.links),
-    )
     keys = {o.paper.key for o in group}
     sections = [(s.title, [p.key for p in s.papers if p.key in keys]) for s in manifest.sections()]
     with atomic_file(pdf_path) as f:
         result = assemble(
             manifest,
-            front,
+            fm,
             [(o.input, o.reader) for o in group],
             f,
             date=date,
