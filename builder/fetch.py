@@ -25,6 +25,7 @@ import ipaddress
 import os
 import random
 import socket
+import ssl
 import threading
 import time
 import urllib.request
@@ -535,6 +536,17 @@ def _validator(headers: httpx.Headers) -> str | None:
     return modified or None
 
 
+def _is_certificate_error(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
 def _transport_error(exc: httpx.HTTPError) -> _Retry | _Fail:
     name = type(exc).__name__
     text = str(exc) or name
@@ -546,6 +558,9 @@ def _transport_error(exc: httpx.HTTPError) -> _Retry | _Fail:
         return _Retry("short body", text, final="truncated")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return _Fail("bad-redirect", text)
+    if _is_certificate_error(exc):
+        # Retrying cannot fix a certificate the system does not trust.
+        return _Fail("tls", f"{text} (a private CA? point SSL_CERT_FILE at its bundle)")
     if isinstance(exc, httpx.TransportError):
         return _Retry("connection", f"{name}: {text}")
     return _Fail("network", f"{name}: {text}")

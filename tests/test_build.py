@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -54,7 +55,7 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
     r = PdfReader(pdf)
     paper_pages = sum(p for _, p, _ in PAPERS.values())
     front = len(r.pages) - paper_pages
-    assert front >= 2  # cover + at least one contents page
+    assert front == 2  # the cover and one contents page, then exactly the papers' pages
     assert built["summary"]["pages"] == paper_pages
 
     # bundle order: sections in order of first appearance, manifest order inside
@@ -89,7 +90,7 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
         root["/ViewerPreferences"]["/DisplayDocTitle"]
     )
     labels = r.page_labels
-    assert labels[:2] == ["i", "ii"][:2]
+    assert labels[:2] == ["i", "ii"]
     assert labels[front : front + 3] == ["1", "2", "3"]
     assert labels[-1] == str(paper_pages)
     nd = r.named_destinations
@@ -103,6 +104,11 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
     assert meta["/Creator"].startswith("paperbundle")
     assert meta["/CreationDate"].startswith("D:20240501")
 
+    # the contents show the papers' page labels, which are what a viewer's "go to page" uses
+    contents_text = r.pages[1].extract_text()
+    for key in order:
+        label = labels[firsts[key]]
+        assert re.search(rf" {label}$", contents_text, re.M), (key, label)
     # every contents row links to its paper's first page
     links = lc.internal_links(r)
     front_targets = sorted(t for pg in links[:front] for _, t in pg)
@@ -289,6 +295,11 @@ def test_keep_going(
     assert len(r.pages) - 9 in (1, 2, 3)  # alpha 4 + gamma 5 pages, plus front matter
     notes = (out / "Test-Papers-v1.0-notes.md").read_text()
     assert "Missing from this build" in notes and "`beta`" in notes
+    # --keep-going with nothing missing is a plain success
+    paper_server.files["beta.pdf"] = make_paper("Beta", 3)
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server, "--keep-going"), capsys)
+    assert code == 0, err
+    assert "Missing from this build" not in (out / "Test-Papers-v1.0-notes.md").read_text()
 
 
 def test_active_content_never_reaches_the_bundle(
