@@ -989,6 +989,9 @@ def _render(
         f"version = {toml_string(version)}",
         f"title = {toml_string(title)}",
     ]
+    # One section holding every paper adds a heading and an outline level that say nothing.
+    sections = {e.section for e in entries if e.url is not None and e.merged_into is None}
+    single_section = len(sections) == 1
     for e in entries:
         shown = f"[{e.label}] {e.title}" if e.label else e.title
         if e.url is None:
@@ -1005,7 +1008,7 @@ def _render(
             ("title", e.title),
             ("url", e.url),
             ("label", e.label),
-            ("section", e.section),
+            ("section", None if single_section else e.section),
             ("date", e.date),
             ("code", e.code),
         ]

@@ -75,7 +75,7 @@ def test_seed_readme_v02() -> None:
     assert fa.url == "https://arxiv.org/pdf/2205.14135"
     assert fa.date == "2022.05"
     assert fa.code == "https://github.com/Dao-AILab/flash-attention"
-    assert fa.section == "LLM推理论文列表"  # the heading, without its emoji
+    assert fa.section is None  # one table under one heading: a section would say nothing
     orca = m.paper("continuous-batching")
     assert (
         orca.title == "Orca: A Distributed Serving System for Transformer-Based Generative Models"
@@ -403,9 +403,12 @@ def test_paper_column_holds_the_title_and_cjk_headers() -> None:
         "| May 2023 | [Attention Is All You Need](https://arxiv.org/abs/1706.03762) | "
         "[code](https://github.com/tensorflow/tensor2tensor) |\n"
         "| 2023/5 | [[pdf]](https://arxiv.org/abs/1706.03762v7) | - |\n"
+        "\n## 🔥 量化\n\n| 日期 | 论文 | 代码 |\n|---|---|---|\n"
+        "| 2022.11 | [SmoothQuant](https://arxiv.org/abs/2211.10438) | - |\n"
     )
     result = import_readme(md, name="cjk")
-    assert (result.report.papers_written, result.report.duplicates_merged) == (1, 1)
+    assert (result.report.papers_written, result.report.duplicates_merged) == (2, 1)
+    assert _papers(result)["smoothquant"]["section"] == "量化"  # the heading, without its emoji
     p = _papers(result)["attention-is-all-you-need"]
     assert p["title"] == "Attention Is All You Need"
     assert p["date"] == "2023.05"
