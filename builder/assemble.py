@@ -40,22 +40,16 @@ from pypdf.generic import (
     NullObject,
     NumberObject,
     PdfObject,
-    StreamObject,
     TextStringObject,
     create_string_object,
 )
 
-from builder import HOMEPAGE, __version__
+from builder import HOMEPAGE, __version__, active
 from builder.errors import PdfError
 from builder.frontmatter import FrontMatter
 from builder.manifest import Manifest, Paper, select_pages
 from builder.progress import Reporter
 
-# Link actions that are safe to keep; anything else (Launch, JavaScript, GoToR, GoToE, ImportData,
-# SubmitForm, Rendition, Movie, Sound, ...) is removed.
-SAFE_ACTIONS = {"/URI", "/Named"}
-# Annotation types that carry or trigger active or embedded content.
-DROPPED_ANNOTS = {"/FileAttachment", "/Screen", "/Movie", "/Sound", "/RichMedia", "/3D"}
 # Page keys carried over (ISO 32000 table 30, less the parent, article beads, page actions,
 # structure and piece info, which can reach back into the source document). /Annots are rebuilt.
 PAGE_KEYS = {
@@ -78,17 +72,6 @@ PAGE_KEYS = {
     "/Tabs",
     "/LastModified",
 }
-# Keys that carry or trigger active content, removed wherever they appear.
-ACTIVE_KEYS = {
-    "/AA": "additional actions (/AA)",
-    "/OpenAction": "open action",
-    "/EF": "embedded file",
-    "/EmbeddedFiles": "embedded files",
-    "/JavaScript": "document JavaScript",
-    "/XFA": "XFA form",
-    "/RichMediaContent": "rich media",
-}
-ACTION_KEYS = {"/A", "/PA"}
 ANNOT_SKIPPED = {"/P", "/Dest", "/A", "/AA", "/Popup", "/Parent", "/IRT", "/Next"}
 
 
@@ -254,7 +237,7 @@ class _Dests:
         kind = str(act.get("/S", ""))
         if kind == "/GoTo":
             return "goto", self.resolve(act.get("/D"))
-        if kind in SAFE_ACTIONS:
+        if kind in active.SAFE_ACTIONS and active.bad_action(act) is None:
             return "safe", None
         return "unsafe", None
 
@@ -425,6 +408,10 @@ class _Merger:
         self.c = _Counters()
         self.fields: list[IndirectObject] = []
         self.field_names: set[str] = set()
+        self.ocgs: list[PdfObject] = []
+        self.ocg_off: list[PdfObject] = []
+        self.ocg_order: list[PdfObject] = []
+        self.ocg_rb: list[PdfObject] = []
         self.dr: DictionaryObject | None = None
         self.need_appearances = False
 
@@ -512,8 +499,8 @@ class _Merger:
                     act = cast(DictionaryObject, a["/A"]).get_object()
                     clean = DictionaryObject()
                     for k, v in cast(DictionaryObject, act).items():
-                        if k != "/Next":
-                            clean[NameObject(k)] = v.clone(w) if hasattr(v, "clone") else v
+                        if k in active.SAFE_ACTION_KEYS:
+                            clean[NameObject(k)] = _plain_copy(v)
                     d[NameObject("/A")] = clean
                     if str(clean.get("/S")) == "/URI":
                         self.c.uri_links += 1
@@ -522,7 +509,44 @@ class _Merger:
                 new_pages[i][NameObject("/Annots")] = new_annots
 
         self._take_form(paper, reader, w)
+        self._take_layers(paper, reader, w)
         return _read_outline(reader, dests, new_ref)
+
+    def _take_layers(self, paper: Paper, reader: PdfReader, w: PdfWriter) -> None:
+        """Optional content (layers): keep each paper's groups, which are off, and their order,
+        so hidden layers stay hidden (without /OCProperties a viewer shows every layer)."""
+        root = cast(DictionaryObject, reader.trailer["/Root"])
+        ocp = _get(root, "/OCProperties")
+        if not isinstance(ocp, DictionaryObject):
+            return
+        ocgs = _get(ocp, "/OCGs")
+        if not isinstance(ocgs, ArrayObject):
+            return
+        groups = [g.clone(w) for g in ocgs if isinstance(g, IndirectObject)]
+        ids = {g.idnum for g in groups if isinstance(g, IndirectObject)}
+        self.ocgs.extend(groups)
+        d = _get(ocp, "/D")
+        if not isinstance(d, DictionaryObject):
+            return
+
+        def refs(key: str) -> list[IndirectObject]:
+            arr = _get(d, key)
+            if not isinstance(arr, ArrayObject):
+                return []
+            out = [x.clone(w) for x in arr if isinstance(x, IndirectObject)]
+            return [x for x in out if isinstance(x, IndirectObject) and x.idnum in ids]
+
+        off = refs("/OFF")
+        if str(d.get("/BaseState", "/ON")) == "/OFF":
+            on = {x.idnum for x in refs("/ON")}
+            off = [g for g in groups if isinstance(g, IndirectObject) and g.idnum not in on]
+        self.ocg_off.extend(off)
+        order = _get(d, "/Order")
+        if isinstance(order, ArrayObject):
+            self.ocg_order.append(ArrayObject([create_string_object(paper.title), *order.clone(w)]))
+        rb = _get(d, "/RBGroups")
+        if isinstance(rb, ArrayObject):
+            self.ocg_rb.extend(rb.clone(w))
 
     def _link_target(self, a: DictionaryObject, dests: _Dests) -> Target | None:
         if "/Dest" in a:
@@ -533,7 +557,7 @@ class _Merger:
         self, a: DictionaryObject, dests: _Dests, new_ref: Callable[[int], PdfObject | None]
     ) -> str:
         subtype = str(a.get("/Subtype", ""))
-        if subtype in DROPPED_ANNOTS:
+        if subtype in active.DROPPED_ANNOTS:
             self.c.remove(f"annotation {subtype[1:]}")
             return "drop"
         if "/AA" in a:
@@ -554,8 +578,8 @@ class _Merger:
             if kind == "safe":
                 return "safe-action"
             act = a["/A"].get_object()
-            s = str(act.get("/S", "?")) if isinstance(act, DictionaryObject) else "?"
-            self.c.remove(f"{s[1:]} action")
+            why = active.bad_action(act) if isinstance(act, DictionaryObject) else None
+            self.c.remove(why or "unknown action")
             return "drop" if subtype == "/Link" else "plain"
         return "plain"
 
@@ -747,6 +771,19 @@ def assemble(
     root[NameObject("/Names")] = DictionaryObject(
         {NameObject("/Dests"): DictionaryObject({NameObject("/Names"): flat})}
     )
+    if merger.ocgs:
+        config = DictionaryObject(
+            {
+                NameObject("/BaseState"): NameObject("/ON"),
+                NameObject("/OFF"): ArrayObject(merger.ocg_off),
+                NameObject("/Order"): ArrayObject(merger.ocg_order),
+            }
+        )
+        if merger.ocg_rb:
+            config[NameObject("/RBGroups")] = ArrayObject(merger.ocg_rb)
+        root[NameObject("/OCProperties")] = DictionaryObject(
+            {NameObject("/OCGs"): ArrayObject(merger.ocgs), NameObject("/D"): config}
+        )
     if merger.fields:
         acro = DictionaryObject({NameObject("/Fields"): ArrayObject(merger.fields)})
         if merger.dr is not None:
@@ -803,66 +840,20 @@ def assemble(
 # --------------------------------------------------------------------------- the last pass
 
 
-def _bad_action(x: PdfObject | None) -> str | None:
-    """The action type when ``x`` is an action we do not pass on (anything but GoTo/URI/Named)."""
-    if isinstance(x, DictionaryObject) and "/S" in x and x.get("/Type", "/Action") == "/Action":
-        kind = str(x["/S"])
-        if kind not in ("/GoTo", "/URI", "/Named"):
-            return kind
-    return None
-
-
-def _dropped_annot(x: PdfObject | None) -> bool:
-    return (
-        isinstance(x, DictionaryObject)
-        and str(x.get("/Subtype", "")) in DROPPED_ANNOTS
-        and ("/Rect" in x or x.get("/Type") == "/Annot")
-    )
+def _plain_copy(v: PdfObject) -> PdfObject:
+    """A direct copy of a simple value (string, name, number, boolean)."""
+    r = v.get_object() if isinstance(v, IndirectObject) else v
+    if isinstance(r, (DictionaryObject, ArrayObject)) or r is None:
+        return NullObject()
+    return r
 
 
 def _sanitize(writer: PdfWriter, c: _Counters) -> None:
     """Safety net over every object about to be written: remove active content wherever it
-    hides (/AA, /OpenAction, embedded files, JavaScript/Launch/... actions, action chains), then
-    drop every object no longer reachable from the catalog or the document info."""
-
-    def clean(obj: PdfObject, depth: int) -> None:
-        if depth > 64:
-            return
-        if isinstance(obj, DictionaryObject):
-            is_action = "/S" in obj and "/Title" not in obj and "/Parent" not in obj
-            for k in list(obj.keys()):
-                if k in ACTIVE_KEYS:
-                    del obj[k]
-                    c.remove(ACTIVE_KEYS[k])
-                    continue
-                if k == "/Next" and is_action:
-                    del obj[k]
-                    c.remove("chained action (/Next)")
-                    continue
-                v = obj.raw_get(k)
-                r = v.get_object() if isinstance(v, IndirectObject) else v
-                bad = _bad_action(r) if k in ACTION_KEYS else None
-                if bad is not None:
-                    del obj[k]
-                    c.remove(f"{bad[1:]} action")
-                elif _dropped_annot(r) or (
-                    isinstance(r, StreamObject) and r.get("/Type") == "/EmbeddedFile"
-                ):
-                    del obj[k]
-                elif not isinstance(v, IndirectObject):
-                    clean(v, depth + 1)
-        elif isinstance(obj, ArrayObject):
-            for i, v in enumerate(obj):
-                r = v.get_object() if isinstance(v, IndirectObject) else v
-                if _dropped_annot(r):
-                    obj[i] = NullObject()
-                elif not isinstance(v, IndirectObject):
-                    clean(v, depth + 1)
-
+    hides (see builder.active), then drop every object no longer reachable from the catalog or
+    the document info."""
     objects = writer._objects
-    for obj in objects:
-        if obj is not None:
-            clean(obj, 0)
+    active.strip([o for o in objects if o is not None], c.remove)
     # Garbage-collect: only what the catalog and the info dictionary reach is written.
     reachable: set[int] = set()
     todo: list[PdfObject] = [writer._root_object]
