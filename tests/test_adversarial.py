@@ -234,3 +234,99 @@ def test_every_destination_form_resolves_in_its_own_namespace(
     # inherited /Rotate and /CropBox survive, a page's own /Rotate wins
     assert [r.pages[at[i]].rotation for i in kept] == [90 if i < 3 else 180 for i in kept]
     assert [float(x) for x in r.pages[first].cropbox] == [50, 50, 562, 742]
+
+
+def _deep_aa() -> str:
+    deep = f"<< /AA << /O {js('DEEP_AA')} >> >>"
+    for _ in range(70):
+        deep = f"<< /K {deep} >>"
+    return deep
+
+
+SNEAKY = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [21 0 R 22 0 R 12 0 R] >> >>",
+    2: rawpdf.pages_node("3 0 R", 1),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [10 0 R 11 0 R 12 0 R 14 0 R 16 0 R 17 0 R] >>",
+    5: rawpdf.content("sneaky page"),
+    7: rawpdf.FONT,
+    10: "<< /Type /Annot /Subtype /Link /Rect [72 600 200 620] /A << /S /URI /URI (javascript:app.alert\\('JSURI'\\)) >> >>",
+    11: "<< /Type /Annot /Subtype /Link /Rect [72 560 200 580] /A << /S /URI /URI (file:///etc/FILEURI) >> >>",
+    12: "<< /Type /Annot /Subtype /Widget /FT /Btn /T (onpage) /Rect [72 500 200 520] /P 3 0 R "
+    "/A << /Type /Foo /S /JavaScript /JS (app.alert\\('ONPAGE_TYPED'\\)) >> >>",
+    14: "<< /Type /Annot /Subtype /Square /Rect [100 400 200 450] /FS 15 0 R /Zz "
+    + _deep_aa()
+    + f" /Zz2 [ {js('ARRAY_JS')} ] /Zz3 << /S /Launch /F (ZZ3_LAUNCH.exe) >> >>",
+    15: "<< /Type /Filespec /F (payload.exe) /RF << /F [(payload.exe) 18 0 R] >> >>",
+    16: "<< /Type /Annot /Subtype /Text /Rect [300 400 320 420] /Contents (note) /Popup 19 0 R >>",
+    17: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (shown) /Rect [72 300 200 320] /P 3 0 R "
+    "/A << /S /URI /URI (http://example.com/ok) /Parent 1 0 R /Next << /S /Launch /F (NEXT_LAUNCH.exe) >> >> >>",
+    18: ("/Type /EmbeddedFile", b"RF_PAYLOAD_BYTES"),
+    19: "<< /Type /Annot /Subtype /Popup /Rect [300 300 400 400] /Parent 16 0 R "
+    "/A << /Type /Foo /S /JavaScript /JS (app.alert\\('POPUP_TYPED'\\)) >> >>",
+    21: "<< /Type /Annot /Subtype /Widget /FT /Btn /T (ghost) /Rect [0 0 10 10] /P 3 0 R "
+    "/A << /Type /Foo /S /JavaScript /JS (app.alert\\('GHOST_TYPED'\\)) >> >>",
+    22: "<< /Type /Annot /Subtype /Widget /FT /Btn /T (ghost2) /Rect [0 0 10 10] /P 3 0 R "
+    "/A << /S /URI /URI (http://x) /Parent 1 0 R /Next << /S /Launch /F (GHOST_NEXT_LAUNCH.exe) >> >> >>",
+}
+
+
+def test_sneakier_active_content_is_removed_and_verify_agrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Typed actions, actions under odd keys and in arrays, chains behind a safe action, a /Parent
+    back to the source catalog, javascript:/file: URIs, related files, nesting 70 levels deep."""
+    src = rawpdf.write(tmp_path / "sneaky.pdf", SNEAKY)
+    pdf = build(tmp_path, capsys, [("sneaky", src, "")])
+    blob = all_bytes_decoded(pdf)
+    for marker in (
+        b"JSURI",
+        b"FILEURI",
+        b"ONPAGE_TYPED",
+        b"POPUP_TYPED",
+        b"GHOST_TYPED",
+        b"ARRAY_JS",
+        b"ZZ3_LAUNCH",
+        b"DEEP_AA",
+        b"RF_PAYLOAD",
+        b"NEXT_LAUNCH",
+    ):
+        assert marker not in blob, marker
+    assert blob.count(b"/Catalog") == 1  # the source catalog was not dragged in
+    r = PdfReader(pdf)
+    uris = {u for page in lc.uri_links(r) for u in page}
+    assert "http://example.com/ok" in uris  # the harmless part of the widget stays
+    assert all(u.startswith(("http:", "https:")) for u in uris), uris
+    code, out, err = run(["verify", str(pdf.with_suffix(".zip"))], capsys)
+    assert code == 0, err
+    assert "no active content" in out
+
+
+OCG = {
+    1: "<< /Type /Catalog /Pages 2 0 R /OCProperties << /OCGs [8 0 R 9 0 R] "
+    "/D << /OFF [8 0 R] /Order [8 0 R 9 0 R] >> >> >>",
+    2: rawpdf.pages_node("3 0 R", 1),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Resources << /Font << /F1 7 0 R >> "
+    "/Properties << /oc1 8 0 R /oc2 9 0 R >> >> >>",
+    5: (
+        "",
+        b"BT /F1 24 Tf 72 700 Td (VISIBLE) Tj ET /OC /oc1 BDC BT /F1 24 Tf 72 600 Td "
+        b"(HIDDENLAYER) Tj ET EMC /OC /oc2 BDC BT /F1 24 Tf 72 500 Td (SHOWNLAYER) Tj ET EMC",
+    ),
+    7: rawpdf.FONT,
+    8: "<< /Type /OCG /Name (Answers) >>",
+    9: "<< /Type /OCG /Name (Notes) >>",
+}
+
+
+def test_hidden_layers_stay_hidden(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = rawpdf.write(tmp_path / "ocg.pdf", OCG)
+    pdf = build(tmp_path, capsys, [("layers", src, "")])
+    r = PdfReader(pdf)
+    ocp = r.trailer["/Root"]["/OCProperties"]
+    names = {str(g.get_object()["/Name"]): g.idnum for g in ocp["/OCGs"]}
+    assert set(names) == {"Answers", "Notes"}
+    assert [g.idnum for g in ocp["/D"]["/OFF"]] == [names["Answers"]]
+    page = r.pages[len(r.pages) - 1]
+    props = page["/Resources"]["/Properties"]
+    assert props.raw_get("/oc1").idnum == names["Answers"]
+    assert ocp["/D"]["/Order"][0][0] == "layers"  # grouped under the paper's title

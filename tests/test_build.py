@@ -503,7 +503,13 @@ def _mutated(pdf: Path, change: Any) -> bytes:
 def test_verify_catches_wrong_links_outline_and_corruption(
     built: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from pypdf.generic import ArrayObject, NameObject
+    from pypdf.generic import (
+        ArrayObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
 
     z = built["out"] / "Test-Papers-v1.0.zip"
     pdf = built["out"] / "Test-Papers-v1.0.pdf"
@@ -549,7 +555,63 @@ def test_verify_catches_wrong_links_outline_and_corruption(
                 )
                 return
 
+    def widget_into_next_paper(w: Any) -> None:
+        page = w.pages[firsts[0]]
+        widget = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Annot"),
+                NameObject("/Subtype"): NameObject("/Widget"),
+                NameObject("/Rect"): ArrayObject([NumberObject(0)] * 4),
+                NameObject("/A"): DictionaryObject(
+                    {
+                        NameObject("/S"): NameObject("/GoTo"),
+                        NameObject("/D"): ArrayObject(
+                            [w.pages[firsts[1]].indirect_reference, NameObject("/Fit")]
+                        ),
+                    }
+                ),
+            }
+        )
+        page["/Annots"].append(w._add_object(widget))
+
+    def stray_item_under_a_section(w: Any) -> None:
+        section = w._root_object["/Outlines"]["/First"]["/Next"]["/Next"].get_object()
+        last = section["/Last"].get_object()
+        item = DictionaryObject(
+            {
+                NameObject("/Title"): TextStringObject("Stray"),
+                NameObject("/Parent"): section.indirect_reference,
+                NameObject("/Prev"): last.indirect_reference,
+                NameObject("/Dest"): ArrayObject(
+                    [w.pages[len(w.pages) - 1].indirect_reference, NameObject("/Fit")]
+                ),
+            }
+        )
+        ref = w._add_object(item)
+        last[NameObject("/Next")] = ref
+        section[NameObject("/Last")] = ref
+
+    def open_action(w: Any) -> None:
+        w._root_object[NameObject("/OpenAction")] = DictionaryObject(
+            {
+                NameObject("/S"): NameObject("/JavaScript"),
+                NameObject("/JS"): TextStringObject("app.alert(1)"),
+            }
+        )
+
+    def javascript_uri(w: Any) -> None:
+        for page in w.pages:
+            for a in page.get("/Annots") or []:
+                act = a.get_object().get("/A")
+                if act is not None and act.get_object().get("/S") == "/URI":
+                    act.get_object()[NameObject("/URI")] = TextStringObject("javascript:x()")
+                    return
+
     cases = {
+        "widget": (_mutated(pdf, widget_into_next_paper), "link lands in"),
+        "section": (_mutated(pdf, stray_item_under_a_section), "'Stray'"),
+        "openaction": (_mutated(pdf, open_action), "active content: open action"),
+        "jsuri": (_mutated(pdf, javascript_uri), "active content: URI action to javascript:"),
         "contents": (_mutated(pdf, swap_contents_rows), "contents rows do not link"),
         "outline": (_mutated(pdf, outline_into_last_paper), "outline item"),
         "citation": (_mutated(pdf, citation_into_next_paper), "link lands in"),
