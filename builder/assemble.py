@@ -612,20 +612,22 @@ class _Merger:
         self.fields.append(wrapper_ref)
         dr = _get(form, "/DR")
         if isinstance(dr, DictionaryObject):
-            cloned = dr.clone(w)
+            # The form's default resources are merged into dictionaries of our own: in the
+            # papers they are often the very font dictionaries of their pages.
             if self.dr is None:
-                self.dr = DictionaryObject(cloned)
-            else:
-                for cat, sub in cloned.items():
-                    sub = sub.get_object()
-                    mine = self.dr.get(cat)
-                    mine = mine.get_object() if mine is not None else None
-                    if isinstance(sub, DictionaryObject) and isinstance(mine, DictionaryObject):
+                self.dr = DictionaryObject()
+            for cat, sub in dr.clone(w).items():
+                sub = sub.get_object()
+                mine = self.dr.get(cat)
+                if isinstance(sub, DictionaryObject):
+                    if not isinstance(mine, DictionaryObject):
+                        self.dr[NameObject(cat)] = DictionaryObject(sub)
+                    else:
                         for k, v in sub.items():
                             if k not in mine:
                                 mine[NameObject(k)] = v
-                    elif mine is None:
-                        self.dr[NameObject(cat)] = sub
+                elif mine is None:
+                    self.dr[NameObject(cat)] = sub
         if form.get("/NeedAppearances"):
             self.need_appearances = True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -47,9 +48,10 @@ def parse_size(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a size (bytes, or a number with K, M or G)"
         ) from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: size must be a positive number")
-    return int(value * SIZE_UNITS[unit])
+    size = value * SIZE_UNITS[unit]
+    if not math.isfinite(size) or size < 1 or size > 10**15:
+        raise argparse.ArgumentTypeError(f"{text!r}: size must be between 1 byte and 1000T")
+    return int(size)
 
 
 def _interval(text: str) -> float:
@@ -60,6 +62,15 @@ def _interval(text: str) -> float:
     if not math.isfinite(v) or v < 0:
         raise argparse.ArgumentTypeError("--min-interval must be a number of seconds >= 0")
     return v
+
+
+class _ToReporter(logging.Handler):
+    def __init__(self, rep: ConsoleReporter) -> None:
+        super().__init__(logging.WARNING)
+        self.rep = rep
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.rep.log(f"pypdf: {record.getMessage()}")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -279,8 +290,13 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                     "sha256": str(result.sha256_file),
                     "notes": str(result.notes),
                     "missing": [_failure_json(e) for e in result.missing],
-                    "downloaded": sum(1 for p in fr.papers.values() if not p.from_cache),
+                    "downloaded": sum(
+                        1
+                        for k, p in fr.papers.items()
+                        if not p.from_cache and manifest.paper(k).url is not None
+                    ),
                     "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
+                    "local_files": sum(1 for p in manifest.papers if p.url is None),
                     "requests": fr.requests,
                     "bytes_received": fr.bytes_received,
                     "links": {
@@ -490,6 +506,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     want_json = bool(getattr(args, "json", False))
     quiet = bool(getattr(args, "quiet", False) or want_json)
     rep = ConsoleReporter(quiet=quiet, verbose=args.verbose)
+    # pypdf reports what it repairs in damaged inputs through logging: those lines belong with
+    # the other verbose lines (-v), not on a quiet terminal.
+    pypdf_log = logging.getLogger("pypdf")
+    to_reporter = _ToReporter(rep)
+    pypdf_log.addHandler(to_reporter)
+    pypdf_log.propagate = False
     error: dict[str, Any] | None = None
     try:
         with rep:
@@ -530,7 +552,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted")
-        return 130
+        error = {"error": "interrupted"}
+        code = 130
+    finally:
+        pypdf_log.removeHandler(to_reporter)
+        pypdf_log.propagate = True
     if want_json:
         print(json.dumps({"ok": False, "exit_code": code, **error}, indent=2))
     return code

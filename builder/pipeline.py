@@ -154,9 +154,25 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
     try:
         budget = _first_budget(manifest, opened, limit, date)
-        for _attempt in range(6):
+        for _attempt in range(6 + len(opened)):
             groups = _split(opened, budget, limit)
-            done = _build_volumes(manifest, groups, staging, stem, date, reporter, missing_papers)
+            try:
+                done = _build_volumes(
+                    manifest, groups, staging, stem, date, reporter, missing_papers
+                )
+            except PdfError as exc:  # a paper that opened but cannot be merged
+                failures.append(exc)
+                failures.sort(key=lambda e: order.get(e.key, 0))
+                if not options.keep_going:
+                    raise BuildFailed(failures) from None
+                reporter.log(f"leaving out {exc}")
+                opened = [o for o in opened if o.paper.key != exc.key]
+                if not opened:
+                    raise BuildFailed(failures) from None
+                missing_papers = [manifest.paper(e.key) for e in failures]
+                for f in staging.iterdir():
+                    f.unlink()
+                continue
             over = max(size for *_, size in done.assets) - limit
             if over <= 0:
                 break

@@ -330,3 +330,38 @@ def test_hidden_layers_stay_hidden(tmp_path: Path, capsys: pytest.CaptureFixture
     props = page["/Resources"]["/Properties"]
     assert props.raw_get("/oc1").idnum == names["Answers"]
     assert ocp["/D"]["/Order"][0][0] == "layers"  # grouped under the paper's title
+
+
+def test_a_paper_that_opens_but_cannot_be_merged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found only while merging (an annotation nested 3000 levels deep): exit 1 naming it, or
+    with --keep-going a bundle of the rest and exit 3."""
+    deep = "[" * 3000 + "]" * 3000
+    bad = rawpdf.write(
+        tmp_path / "deep.pdf",
+        {
+            1: "<< /Type /Catalog /Pages 2 0 R >>",
+            2: rawpdf.pages_node("3 0 R", 1),
+            3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [8 0 R] >>",
+            5: rawpdf.content("deep"),
+            7: rawpdf.FONT,
+            8: f"<< /Type /Annot /Subtype /Square /Rect [0 0 10 10] /Foo {deep} >>",
+        },
+    )
+    good = rawpdf.write(tmp_path / "good.pdf", LINKS)
+    m = tmp_path / "kg.toml"
+    m.write_text(
+        '[bundle]\nname = "kg"\nversion = "v1"\n'
+        f'[[papers]]\nkey = "good"\ntitle = "Good"\npath = "{good}"\n'
+        f'[[papers]]\nkey = "bad"\ntitle = "Bad"\npath = "{bad}"\n'
+    )
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o1"), "--quiet"], capsys)
+    assert code == 1 and f"bad ({bad}): unreadable" in err and "Traceback" not in err
+    code, _, err = run(
+        ["build", str(m), "-o", str(tmp_path / "o2"), "--quiet", "--keep-going"], capsys
+    )
+    assert code == 3, err
+    r = PdfReader(tmp_path / "o2" / "kg-v1.pdf")
+    assert len(r.pages) == 2 + 4  # front matter and the good paper only
+    assert "`bad`" in (tmp_path / "o2" / "kg-v1-notes.md").read_text()

@@ -233,7 +233,7 @@ def test_json_on_every_failure_and_no_traceback_for_os_errors(
     assert "Traceback" not in err and "cannot create the output folder" in err
     assert paper_server.hits == []
     assert json.loads(out)["ok"] is False
-    for bad_value in ("inf", "nan", "-1"):
+    for bad_value in ("inf", "nan", "-1", "1e300G", "0.5"):
         code, _, err = run(["build", str(manifest), "--max-asset-size", bad_value], capsys)
         assert code == 2, bad_value
     code, _, err = run(["build", str(manifest), "--min-interval", "nan"], capsys)
