@@ -37,6 +37,7 @@ release: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py
+	$(BIN)/python bench/bench_fetch.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache
