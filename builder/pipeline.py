@@ -113,7 +113,7 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
     date = release_date(manifest)  # checked first: a bad SOURCE_DATE_EPOCH wastes no download
     previous = load_previous(manifest)
     lock = read_lock(manifest.lock_path)
-    reporter.stage("fetch", total=len(manifest.papers))
+    reporter.stage("fetch")  # each download shows its own bar
     fetched = fetch_all(manifest, options.net, reporter, lock)
     failures: list[PaperError] = list(fetched.failures)
 
