@@ -33,7 +33,8 @@ test: $(VENV)/.installed-test
 
 ## make release VERSION=v0.2 [DRY_RUN=1]: build, then publish with the GitHub CLI
 release: $(VENV)/.installed
-	VERSION="$(VERSION)" DRY_RUN="$(DRY_RUN)" OUT="$(OUT)" BIN="$(BIN)" sh scripts/release.sh
+	VERSION="$(VERSION)" DRY_RUN="$(DRY_RUN)" OUT="$(OUT)" BIN="$(BIN)" \
+		BUILD_ARGS="$(BUILD_ARGS)" sh scripts/release.sh
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py

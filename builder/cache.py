@@ -33,6 +33,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from builder.files import sha256_file
+from builder.fmt import human_size, plural
 from builder.lockfile import read_lock
 from builder.manifest import Manifest
 
@@ -72,7 +73,7 @@ class CacheInfo:
         """Human-readable summary for ``paperbundle cache info``."""
         lines = [
             f"cache: {self.root}",
-            f"{len(self.entries)} file(s), {human_size(self.object_bytes)} in objects, "
+            f"{plural(len(self.entries), 'file')}, {human_size(self.object_bytes)} in objects, "
             f"{human_size(self.total_bytes)} in all",
         ]
         lines += [
@@ -80,10 +81,14 @@ class CacheInfo:
             for e in self.entries
         ]
         if self.partials:
-            lines.append(f"{len(self.partials)} partial download(s) (resumed by the next fetch):")
+            lines.append(
+                f"{plural(len(self.partials), 'partial download')} (resumed by the next fetch):"
+            )
             lines += [f"  {p.url or p.path.name}  {human_size(p.size)}" for p in self.partials]
         if self.orphan_objects:
-            lines.append(f"{self.orphan_objects} object(s) no URL points at (prune drops them)")
+            lines.append(
+                f"{plural(self.orphan_objects, 'object')} no URL points at (prune drops them)"
+            )
         return "\n".join(lines)
 
 
@@ -99,22 +104,13 @@ class PruneResult:
         """Human-readable summary for ``paperbundle cache prune``."""
         lines = [f"removed: {u}" for u in self.removed_entries]
         lines.append(
-            f"kept {self.kept_entries} file(s); removed {len(self.removed_entries)} entr"
-            f"{'y' if len(self.removed_entries) == 1 else 'ies'}, {self.removed_objects} "
-            f"object(s), {self.removed_partials} partial download(s); "
+            f"kept {plural(self.kept_entries, 'file')}; removed "
+            f"{plural(len(self.removed_entries), 'entry', 'entries')}, "
+            f"{plural(self.removed_objects, 'object')}, "
+            f"{plural(self.removed_partials, 'partial download')}; "
             f"freed {human_size(self.freed_bytes)}"
         )
         return "\n".join(lines)
-
-
-def human_size(n: int) -> str:
-    """Bytes in powers of 1000, as the CLI's SIZE arguments: 1.5 MB."""
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 def url_id(url: str) -> str:

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +32,7 @@ from builder.errors import (
     UsageError,
     VerifyError,
 )
+from builder.fmt import plural
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
 
@@ -50,7 +52,7 @@ def parse_size(text: str) -> int:
         ) from None
     size = value * SIZE_UNITS[unit]
     if not math.isfinite(size) or size < 1 or size > 10**15:
-        raise argparse.ArgumentTypeError(f"{text!r}: size must be between 1 byte and 1000T")
+        raise argparse.ArgumentTypeError(f"{text!r}: size must be between 1 byte and 1000000G")
     return int(size)
 
 
@@ -78,13 +80,23 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)  # --keep must not silently mean --keep-going
         super().__init__(*args, **kwargs)
 
+    last_error = ""  # for --json: what argparse complained about
+
     def error(self, message: str) -> NoReturn:
+        _Parser.last_error = message
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-v", "--verbose", action="store_true", help="log each request, retry, stage")
+def _add_common(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # On a subcommand the default is "not given", so `paperbundle -v build` keeps its -v.
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="log each request, retry, stage",
+    )
 
 
 def _add_network(p: argparse.ArgumentParser) -> None:
@@ -125,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn a manifest of research papers into a release bundle.",
     )
     parser.add_argument("--version", action="version", version=f"paperbundle {__version__}")
-    _add_common(parser)
+    _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     b = sub.add_parser("build", help="download, merge and write the release")
@@ -263,7 +275,7 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     result = build(manifest, opts, rep)
     code = EXIT_PARTIAL if result.missing else EXIT_OK
     if result.missing:
-        _err(f"built without {len(result.missing)} paper(s) (--keep-going):")
+        _err(f"built without {plural(len(result.missing), 'paper')} (--keep-going):")
         for line in _failure_lines(result.missing):
             print(line, file=sys.stderr)
     if args.json:
@@ -314,7 +326,8 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         )
     elif not args.quiet:
         for v in result.volumes:
-            print(f"wrote {v.pdf} ({v.page_count} pages of papers) and {v.zip}", file=sys.stderr)
+            pages = plural(v.page_count, "page")
+            print(f"wrote {v.pdf} ({pages} of papers) and {v.zip}", file=sys.stderr)
         print(f"wrote {result.sha256_file} and {result.notes}", file=sys.stderr)
     return code
 
@@ -463,13 +476,13 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from builder.cache import cache_info, cache_prune
     from builder.fetch import default_cache_dir
-    from builder.release import human_size
 
     cache_dir = args.cache_dir or default_cache_dir()
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise UsageError(f"--cache-dir {cache_dir}: not a folder")
     if args.action == "info":
         info = cache_info(cache_dir)
         print(info.render() if hasattr(info, "render") else str(info))
-        _ = human_size
         return EXIT_OK
     if not args.manifests:
         raise UsageError("cache prune needs the manifests whose papers to keep")
@@ -498,7 +511,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         code = int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
         if code and "--json" in argv:
-            print(json.dumps({"ok": False, "exit_code": code, "error": "usage"}, indent=2))
+            usage = {
+                "ok": False,
+                "exit_code": code,
+                "error": "usage",
+                "message": _Parser.last_error,
+            }
+            print(json.dumps(usage, indent=2))
         return code
     if not args.command:
         parser.print_help(sys.stderr)
@@ -526,7 +545,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.exit_code
     except BuildFailed as exc:
         _err(str(exc))
-        if exc.failures and all(e.reason in ("network", "offline") for e in exc.failures):
+        reasons = {e.reason for e in exc.failures}
+        if reasons == {"offline"}:
+            _err("hint: the cache lacks these papers; run once without --offline (or fetch them)")
+        elif reasons and reasons <= {"network", "offline"}:
             _err(
                 "hint: no network? Build from a local mirror (--mirror FROM=TO) or, once the "
                 "cache holds every paper, with --offline (see the README)"
@@ -562,5 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # run the same clean-up as Ctrl-C (staging folder, temp files)
+
+
 def main_entry() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.manifest import Manifest, PageRange, Paper, arxiv_id
+from builder.release import md_url
 
 # the fields compared, in the order they are reported
 FIELDS = ("key", "url", "title", "sha256", "pages", "label", "section")
@@ -114,13 +115,9 @@ def _md_text(text: str) -> str:
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
 
 
-def _md_url(url: str) -> str:
-    return "".join(c if c not in " ()<>" else f"%{ord(c):02X}" for c in url)
-
-
 def _md_paper(p: Paper) -> str:
     title = _md_text(p.title)
-    link = f"[{title}]({_md_url(p.url)})" if p.url is not None else f"{title} (local file)"
+    link = f"[{title}]({md_url(p.url)})" if p.url is not None else f"{title} (local file)"
     label = f"**{_md_text(p.label)}** " if p.label else ""
     return f"{label}{link} · `{p.key}`"
 

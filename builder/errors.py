@@ -112,6 +112,6 @@ class VerifyError(PaperbundleError):
     def __init__(self, target: str, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__(
-            f"{target}: {len(self.problems)} problem(s)\n"
+            f"{target}: {len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}\n"
             + "\n".join(f"  {p}" for p in self.problems)
         )

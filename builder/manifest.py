@@ -185,6 +185,9 @@ def normalise_url(url: str) -> str:
         raise UrlProblem("empty URL")
     if url != url.strip() or any(c.isspace() for c in url):
         raise UrlProblem(f"URL contains whitespace: {url!r}")
+    bad = sorted({c for c in url if c in '<>"{}|\\^`' or ord(c) < 32 or ord(c) == 127})
+    if bad:
+        raise UrlProblem(f"URL contains characters a URL may not hold ({''.join(bad)}): {url!r}")
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -272,7 +275,9 @@ def select_pages(ranges: tuple[PageRange, ...] | None, page_count: int) -> list[
     for r in ranges:
         last = page_count if r.last is None else r.last
         if r.first > page_count or last > page_count:
-            raise ValueError(f"pages {r} outside the file's {page_count} pages")
+            raise ValueError(
+                f"pages {r} outside the file's {page_count} page{'s' if page_count != 1 else ''}"
+            )
         for i in range(r.first - 1, last):
             if i not in seen:
                 seen.add(i)
@@ -407,8 +412,13 @@ def _check_text(v: str) -> str | None:
     return None
 
 
-def load_manifest(path: Path | str, *, display: str | None = None) -> Manifest:
-    """Read and validate the manifest at ``path``; raise ManifestError listing every problem."""
+def load_manifest(
+    path: Path | str, *, display: str | None = None, check_previous: bool = True
+) -> Manifest:
+    """Read and validate the manifest at ``path``; raise ManifestError listing every problem.
+
+    With ``check_previous`` the manifest named by ``previous`` must load too (its own
+    ``previous`` is not followed), and its problems are listed with the others."""
     path = Path(path)
     label = display if display is not None else str(path)
     try:
@@ -421,10 +431,12 @@ def load_manifest(path: Path | str, *, display: str | None = None) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(label, "", f"not UTF-8 text ({exc.reason})")]) from None
-    return parse_manifest(text, path=path.resolve(), display=label)
+    return parse_manifest(text, path=path.resolve(), display=label, check_previous=check_previous)
 
 
-def parse_manifest(text: str, *, path: Path, display: str) -> Manifest:
+def parse_manifest(
+    text: str, *, path: Path, display: str, check_previous: bool = False
+) -> Manifest:
     """Validate manifest ``text``; ``path`` anchors relative ``path`` and ``previous`` values."""
     c = _Checker(display)
     try:
@@ -436,6 +448,14 @@ def parse_manifest(text: str, *, path: Path, display: str) -> Manifest:
     c.unknown_keys(data, TOP_KEYS, "")
     bundle = _parse_bundle(c, data, base)
     papers = _parse_papers(c, data, base)
+    prev = bundle.previous if bundle is not None else None
+    if check_previous and prev is not None and prev.is_file():
+        try:
+            load_manifest(prev, check_previous=False)
+        except ManifestError as exc:
+            for p in exc.problems:
+                where = f"{p.where}: " if p.where else ""
+                c.add("bundle.previous", f"{prev} is not a valid manifest: {where}{p.message}")
     if c.problems or bundle is None:
         raise ManifestError(c.problems)
     return Manifest(path=path, bundle=bundle, papers=tuple(papers), display_path=display)

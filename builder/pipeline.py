@@ -26,6 +26,7 @@ from builder.assemble import (
 from builder.errors import BuildFailed, ManifestError, PaperError, PdfError, Problem, ReleaseError
 from builder.fetch import FetchResult, NetOptions, fetch_all
 from builder.files import atomic_file, sha256_file, write_atomic
+from builder.fmt import human_size
 from builder.frontmatter import ContentsEntry, render_front_matter
 from builder.lockfile import read_lock
 from builder.manifest import Manifest, Paper, load_manifest, select_pages
@@ -34,7 +35,6 @@ from builder.release import (
     PaperRow,
     checksums_text,
     contents_markdown,
-    human_size,
     notes_markdown,
     release_date,
     write_zip,
@@ -93,7 +93,7 @@ def load_previous(manifest: Manifest) -> Manifest | None:
     if prev is None:
         return None
     try:
-        return load_manifest(prev, display=str(prev))
+        return load_manifest(prev, display=str(prev), check_previous=False)
     except ManifestError as exc:
         raise ManifestError(
             [

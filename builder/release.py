@@ -19,6 +19,7 @@ from pathlib import Path
 from builder import HOMEPAGE, __version__
 from builder.errors import PaperError, UsageError
 from builder.files import CHUNK, atomic_file
+from builder.fmt import human_size, plural
 from builder.manifest import Manifest, Paper, arxiv_id
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -32,20 +33,15 @@ def release_date(manifest: Manifest, environ: dict[str, str] | None = None) -> d
     sde = env.get("SOURCE_DATE_EPOCH", "").strip()
     if sde:
         try:
-            return dt.datetime.fromtimestamp(int(sde), tz=dt.UTC).date()
+            seconds = int(sde)
+            if seconds < 0:
+                raise ValueError(sde)
+            return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date()
         except (ValueError, OverflowError, OSError):
             raise UsageError(
                 f"SOURCE_DATE_EPOCH={sde!r} is not a number of seconds since 1970"
             ) from None
     return None
-
-
-def human_size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n = n / 1000  # type: ignore[assignment]
-    return f"{n} B"  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- text
@@ -65,7 +61,8 @@ def _link(paper: Paper) -> str:
     if paper.url is None:
         return ""
     aid = arxiv_id(paper.url)
-    return f"[arXiv:{aid}]({paper.url})" if aid else f"[pdf]({paper.url})"
+    url = md_url(paper.url)
+    return f"[arXiv:{aid}]({url})" if aid else f"[pdf]({url})"
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
@@ -76,8 +73,10 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def md_url(url: str) -> str:
+    """A URL safe inside markdown link syntax: brackets, parentheses, angle brackets and spaces
+    percent-encoded, so a URL can never close its link and open another."""
+    return "".join(f"%{ord(c):02X}" if c in " ()[]<>" else c for c in url)
 
 
 def _sections(manifest: Manifest) -> dict[str, str | None]:
@@ -102,14 +101,14 @@ def contents_markdown(
     lines = [head, ""]
     if b.subtitle:
         lines += [md_escape(b.subtitle), ""]
-    facts = [_plural(len(rows), "paper"), _plural(total_pages, "page"), f"`{pdf_name}`"]
+    facts = [plural(len(rows), "paper"), plural(total_pages, "page"), f"`{pdf_name}`"]
     if date:
         facts.append(date.isoformat())
     if b.curator:
         facts.append(f"curated by {md_escape(b.curator)}")
     lines += [" · ".join(facts), ""]
     if b.homepage:
-        lines += [f"Homepage: <{b.homepage}>", ""]
+        lines += [f"Homepage: <{md_url(b.homepage)}>", ""]
     section_of = _sections(manifest)
     header = ["| Page | Label | Title | Date | Links |", "|---:|---|---|---|---|"]
     current: str | None = None
@@ -119,7 +118,8 @@ def contents_markdown(
         if n == 0 or section != current:
             lines += ["", f"## {md_escape(section or 'Papers')}", "", *header]
             current = section
-        links = " ".join(x for x in [_link(p), f"[code]({p.code})" if p.code else ""] if x)
+        code = f"[code]({md_url(p.code)})" if p.code else ""
+        links = " ".join(x for x in [_link(p), code] if x)
         label, title = md_escape(p.label or ""), md_escape(p.title)
         date_s = md_escape(p.date or "")
         lines.append(f"| {row.first_page} | {label} | {title} | {date_s} | {links} |")
@@ -144,8 +144,7 @@ def notes_markdown(
     if b.subtitle:
         lines += [f"*{md_escape(b.subtitle)}*", ""]
     summary = (
-        f"**{_plural(len(rows), 'paper')}, {_plural(total_pages, 'page')}, "
-        f"{human_size(pdf_bytes)}**"
+        f"**{plural(len(rows), 'paper')}, {plural(total_pages, 'page')}, {human_size(pdf_bytes)}**"
     )
     if volumes > 1:
         summary += f" in {volumes} volumes"
@@ -161,13 +160,13 @@ def notes_markdown(
         lines += [
             "## Missing from this build",
             "",
-            f"{_plural(len(missing), 'paper')} could not be included (built with `--keep-going`):",
+            f"{plural(len(missing), 'paper')} could not be included (built with `--keep-going`):",
             "",
         ]
         for e in missing:
             p = papers.get(e.key)
             title = md_escape(p.title) if p else ""
-            where = f" <{p.url}>" if p is not None and p.url else ""
+            where = f" <{md_url(p.url)}>" if p is not None and p.url else ""
             lines.append(f"- `{e.key}` {title}{where}: {e.reason}")
         lines.append("")
     lines += ["## Contents", ""]
@@ -179,13 +178,15 @@ def notes_markdown(
         if here and here != section:
             lines += ["", f"### {md_escape(here)}", ""]
             section = here
-        title = f"[{md_escape(p.title)}]({p.url})" if p.url else md_escape(p.title)
+        title = f"[{md_escape(p.title)}]({md_url(p.url)})" if p.url else md_escape(p.title)
         label = f"**\\[{md_escape(p.label)}\\]** " if p.label else ""
         where = f"p. {row.first_page}"
         if row.volume is not None:
             where = f"volume {row.volume}, {where}"
         extra = [
-            x for x in [md_escape(p.date or ""), where, f"[code]({p.code})" if p.code else ""] if x
+            x
+            for x in [md_escape(p.date or ""), where, f"[code]({md_url(p.code)})" if p.code else ""]
+            if x
         ]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
     lines.append("")

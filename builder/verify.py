@@ -45,31 +45,10 @@ def verify_release(zip_path: Path) -> list[str]:
     name = zip_path.name
     if not zip_path.is_file():
         raise VerifyError(str(zip_path), ["no such file"])
-    stem = name[:-4] if name.endswith(".zip") else name
-    base_stem = re.sub(r"-part\d+$", "", stem)
-    sums_path = zip_path.with_name(f"{base_stem}.sha256")
-    sums: dict[str, str] = {}
-    if sums_path.is_file():
-        sums = _read_sums(sums_path)
-        if name not in sums:
-            problems.append(f"{sums_path.name} has no checksum for {name}")
-        elif sha256_file(zip_path) != sums[name]:
-            problems.append(f"{name}: sha256 does not match {sums_path.name}")
-        else:
-            report.append(f"ok  {name} matches {sums_path.name}")
-        pdf_beside = zip_path.with_name(f"{stem}.pdf")
-        if pdf_beside.is_file() and f"{stem}.pdf" in sums:
-            if sha256_file(pdf_beside) != sums[f"{stem}.pdf"]:
-                problems.append(f"{pdf_beside.name}: sha256 does not match {sums_path.name}")
-            else:
-                report.append(f"ok  {pdf_beside.name} matches {sums_path.name}")
-    else:
-        report.append(f"--  no {sums_path.name} beside the zip: checksums not checked")
-
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise VerifyError(str(zip_path), [*problems, f"not a readable zip: {exc}"]) from None
+        raise VerifyError(str(zip_path), [f"not a readable zip: {exc}"]) from None
     with zf:
         try:
             bad = zf.testzip()
@@ -78,6 +57,10 @@ def verify_release(zip_path: Path) -> list[str]:
         if bad:
             problems.append(f"{name}: corrupt member {bad}")
         members = zf.namelist()
+        pdfs = [m for m in members if m.endswith(".pdf") and "/" not in m]
+        # The release's name comes from the PDF inside, so a renamed download ("x (1).zip")
+        # still finds its checksums.
+        stem = pdfs[0][:-4] if len(pdfs) == 1 else (name[:-4] if name.endswith(".zip") else name)
         pdf_name = f"{stem}.pdf"
         expected = {pdf_name, "CONTENTS.md"}
         if set(members) != expected:
@@ -88,6 +71,27 @@ def verify_release(zip_path: Path) -> list[str]:
         contents = (
             zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
         )
+
+    base_stem = re.sub(r"-part\d+$", "", stem)
+    zip_name = f"{stem}.zip"
+    sums_path = zip_path.with_name(f"{base_stem}.sha256")
+    sums: dict[str, str] = {}
+    if sums_path.is_file():
+        sums = _read_sums(sums_path)
+        if zip_name not in sums:
+            problems.append(f"{sums_path.name} has no checksum for {zip_name}")
+        elif sha256_file(zip_path) != sums[zip_name]:
+            problems.append(f"{name}: sha256 does not match {sums_path.name}")
+        else:
+            report.append(f"ok  {name} matches {sums_path.name}")
+        pdf_beside = zip_path.with_name(pdf_name)
+        if pdf_beside.is_file() and pdf_name in sums:
+            if sha256_file(pdf_beside) != sums[pdf_name]:
+                problems.append(f"{pdf_beside.name}: sha256 does not match {sums_path.name}")
+            else:
+                report.append(f"ok  {pdf_beside.name} matches {sums_path.name}")
+    else:
+        report.append(f"--  no {sums_path.name} beside the zip: checksums not checked")
     if sums.get(pdf_name) and _sha(data) != sums[pdf_name]:
         problems.append(f"{pdf_name} in the zip does not match {sums_path.name}")
     problems += _check_pdf(data, contents, report)

@@ -11,8 +11,10 @@ MANIFEST="manifests/${VERSION}.toml"
 [ -f "$MANIFEST" ] || { echo "release: no manifest $MANIFEST" >&2; exit 2; }
 
 mkdir -p "$OUT"
-SUMMARY="$OUT/.release-$VERSION.json"
-"$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json > "$SUMMARY"
+SUMMARY=$(mktemp)
+trap 'rm -f "$SUMMARY"' EXIT
+# shellcheck disable=SC2086  # BUILD_ARGS is a list of options, as for `make bundle`
+"$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json ${BUILD_ARGS:-} > "$SUMMARY"
 
 # Title, notes and assets from the build's JSON summary: the PDF (readable in the browser) and the
 # zip of each volume, and the checksums, so `sha256sum -c` works on the downloaded assets.

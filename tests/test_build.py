@@ -696,3 +696,19 @@ def test_bad_source_date_epoch_without_a_manifest_date(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     code, _, err = run(["build", str(m), "-o", str(tmp_path / "o"), "--quiet"], capsys)
     assert code == 2 and "SOURCE_DATE_EPOCH='yesterday'" in err and "Traceback" not in err
+
+
+def test_verify_a_renamed_download(
+    built: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    d = tmp_path / "dl"
+    d.mkdir()
+    (d / "Test-Papers-v1.0 (1).zip").write_bytes(
+        (built["out"] / "Test-Papers-v1.0.zip").read_bytes()
+    )
+    (d / "Test-Papers-v1.0.sha256").write_bytes(
+        (built["out"] / "Test-Papers-v1.0.sha256").read_bytes()
+    )
+    code, out, err = run(["verify", str(d / "Test-Papers-v1.0 (1).zip")], capsys)
+    assert code == 0, err
+    assert "matches Test-Papers-v1.0.sha256" in out

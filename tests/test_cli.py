@@ -238,3 +238,60 @@ def test_json_on_every_failure_and_no_traceback_for_os_errors(
         assert code == 2, bad_value
     code, _, err = run(["build", str(manifest), "--min-interval", "nan"], capsys)
     assert code == 2
+
+
+def test_global_verbose_and_json_usage_message(
+    tmp_path: Path, manifest: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["-v", "fetch", str(manifest), *net(paper_server, tmp_path / "c")], capsys)
+    assert code == 0, err
+    assert "alpha: GET " in err  # -v before the command counts
+    code, _, err = run(["fetch", str(manifest), *net(paper_server, tmp_path / "c")], capsys)
+    assert code == 0 and "alpha: GET " not in err
+    code, out, _ = run(["build", "--json"], capsys)
+    assert code == 2
+    summary = json.loads(out)
+    assert summary["error"] == "usage" and "manifest" in summary["message"]
+    code, _, err = run(["cache", "info", "--cache-dir", str(manifest)], capsys)
+    assert code == 2 and "not a folder" in err
+
+
+def test_an_invalid_previous_manifest_is_reported_with_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "old.toml").write_text('[bundle]\nname = "x"\nversion = 1\n')
+    m = tmp_path / "m.toml"
+    m.write_text(
+        manifest_text(PAPERS).replace(
+            "date = 2024-05-01", 'date = 2024-05-01\nprevious = "old.toml"\nfoo = 1'
+        )
+    )
+    code, _, err = run(["check", str(m)], capsys)
+    assert code == 2
+    assert "bundle.foo: unknown key" in err
+    assert "bundle.previous: " in err and "version: must be a string" in err
+    assert "papers: no papers" in err
+
+
+def test_urls_cannot_break_out_of_markdown_links(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = tmp_path / "m.toml"
+    text = manifest_text(PAPERS).replace(
+        'code = "https://github.com/example/alpha"',
+        'code = "https://github.com/a/b)[pwn](https://evil.example"',
+    )
+    m.write_text(text)
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
+    assert code == 0, err
+    notes = (out / "Test-Papers-v1.0-notes.md").read_text()
+    assert (
+        "[pwn](" not in notes
+        and "https://github.com/a/b%29%5Bpwn%5D%28https://evil.example" in notes
+    )
+    m.write_text(
+        text.replace("https://github.com/a/b)[pwn](https://evil.example", "https://x.org/<b>")
+    )
+    code, _, err = run(["check", str(m)], capsys)
+    assert code == 2 and "characters a URL may not hold" in err
