@@ -1120,10 +1120,10 @@ class _Prober:
             return result
         except _Retry as exc:
             self.net.reporter.log(f"{self.key}: {self.url}: {exc.final}: {exc.detail}")
-            return False, exc.status, exc.final, None
+            return False, exc.status, f"{exc.final}: {exc.detail}", None
         except _Fail as exc:
             self.net.reporter.log(f"{self.key}: {self.url}: {exc.reason}: {exc.detail}")
-            return False, exc.status, exc.reason, None
+            return False, exc.status, f"{exc.reason}: {exc.detail}", None
 
     def _attempt(self) -> tuple[bool, int | None, str, bool | None]:
         method = "HEAD"

@@ -544,7 +544,9 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
             c.add(f"{w}path", f"no such file: {local_path}")
         src = canon or (str(local_path) if local_path else None)
         if src is not None:
-            ident = (src, pages or "")
+            # the same arXiv paper in another version is still the same paper
+            aid = arxiv_id(canon) if canon else None
+            ident = (f"arXiv:{aid}" if aid else src, pages or "")
             if ident in sources_seen:
                 c.add(
                     f"{w}url" if canon else f"{w}path",

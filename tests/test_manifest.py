@@ -217,6 +217,13 @@ BROKEN = [
         "bundle.previous: no such file",
     ),
     (
+        "same-arxiv-paper-other-version",
+        BUNDLE
+        + PAPER
+        + '[[papers]]\nkey = "b"\ntitle = "B"\nurl = "https://arxiv.org/abs/2205.14135v2"\n',
+        "papers[1].url: same paper as papers[0]",
+    ),
+    (
         "empty-title",
         BUNDLE + '[[papers]]\nkey = "a"\ntitle = "  "\nurl = "https://x.org/a.pdf"\n',
         "papers[0].title: must not be empty",
