@@ -365,3 +365,74 @@ def test_a_paper_that_opens_but_cannot_be_merged(
     r = PdfReader(tmp_path / "o2" / "kg-v1.pdf")
     assert len(r.pages) == 2 + 4  # front matter and the good paper only
     assert "`bad`" in (tmp_path / "o2" / "kg-v1-notes.md").read_text()
+
+
+def _flate_page(stream: tuple[str, bytes], xobject: str = "") -> dict[int, str | tuple[str, bytes]]:
+    return {
+        1: "<< /Type /Catalog /Pages 2 0 R >>",
+        2: rawpdf.pages_node("3 0 R", 1),
+        3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R "
+        f"/Resources << /Font << /F1 7 0 R >> {xobject} >> >>",
+        5: stream,
+        7: rawpdf.FONT,
+    }
+
+
+def test_verify_accepts_streams_viewers_accept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Odd but readable inputs: a Flate stream with a wrong Adler-32, raw deflate without the zlib
+    header, the /Fl abbreviation, and a JBIG2 image this machine may have no decoder for."""
+    import zlib
+
+    text = b"BT /F1 24 Tf 72 700 Td (odd stream) Tj ET"
+    good = zlib.compress(text)
+    bad_adler = good[:-4] + b"\0\0\0\0"
+    raw = zlib.compress(text)[2:-4]
+    inputs = {
+        "adler": _flate_page(("/Filter /FlateDecode", bad_adler)),
+        "raw": _flate_page(("/Filter /FlateDecode", raw)),
+        "abbrev": _flate_page(("/Filter /Fl", good)),
+        "jbig2": {
+            **_flate_page(rawpdf.content("with an image"), "/XObject << /Im1 9 0 R >>"),
+            9: (
+                "/Type /XObject /Subtype /Image /Width 8 /Height 8 /BitsPerComponent 1 "
+                "/ColorSpace /DeviceGray /Filter /JBIG2Decode",
+                b"\x00\x01not-really-jbig2",
+            ),
+        },
+    }
+    papers = [(k, rawpdf.write(tmp_path / f"{k}.pdf", v), "") for k, v in inputs.items()]
+    pdf = build(tmp_path, capsys, papers)
+    code, out, err = run(["verify", str(pdf.with_suffix(".zip"))], capsys)
+    assert code == 0, err
+    assert "4 papers" in out
+
+
+def test_form_resources_do_not_leak_into_another_papers_page_fonts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A form's default resources are often its page's own font dictionary: merging the /DR of
+    two papers must not add fonts to either paper's pages."""
+    shared = {
+        1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [11 0 R] /DR << /Font 8 0 R >> >> >>",
+        2: rawpdf.pages_node("3 0 R", 1).replace("/Resources << /Font << /F1 7 0 R >> >>", ""),
+        3: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [11 0 R] "
+        "/Resources << /Font 8 0 R >> >>",
+        4: rawpdf.content("form"),
+        7: rawpdf.FONT,
+        8: "<< /F1 7 0 R >>",
+        11: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /Rect [72 600 300 630] /P 3 0 R >>",
+    }
+    other = dict(shared)
+    other[8] = "<< /F1 7 0 R /ZaDb 9 0 R >>"
+    other[9] = "<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>"
+    a = rawpdf.write(tmp_path / "a.pdf", shared)
+    b = rawpdf.write(tmp_path / "b.pdf", other)
+    pdf = build(tmp_path, capsys, [("a", a, ""), ("b", b, "")])
+    r = PdfReader(pdf)
+    first_a = len(r.pages) - 2
+    assert sorted(r.pages[first_a]["/Resources"]["/Font"].keys()) == ["/F1"]
+    assert sorted(r.pages[first_a + 1]["/Resources"]["/Font"].keys()) == ["/F1", "/ZaDb"]
+    dr = r.trailer["/Root"]["/AcroForm"]["/DR"]["/Font"]
+    assert sorted(dr.keys()) == ["/F1", "/ZaDb"]
