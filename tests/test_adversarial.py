@@ -436,3 +436,23 @@ def test_form_resources_do_not_leak_into_another_papers_page_fonts(
     assert sorted(r.pages[first_a + 1]["/Resources"]["/Font"].keys()) == ["/F1", "/ZaDb"]
     dr = r.trailer["/Root"]["/AcroForm"]["/DR"]["/Font"]
     assert sorted(dr.keys()) == ["/F1", "/ZaDb"]
+
+
+def test_pypdf_repair_messages_only_with_verbose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = rawpdf.write(tmp_path / "a.pdf", LINKS)
+    data = src.read_bytes()
+    # a wrong startxref pointer: pypdf repairs it and says so through logging
+    head, _, tail = data.rpartition(b"startxref\n")
+    src.write_bytes(head + b"startxref\n" + b"12" + tail[tail.index(b"\n") :])
+    m = tmp_path / "m.toml"
+    m.write_text(
+        f'[bundle]\nname = "a"\nversion = "v1"\n[[papers]]\nkey = "a"\ntitle = "A"\npath = "{src}"\n'
+    )
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o1"), "--quiet"], capsys)
+    assert code == 0, err
+    assert "xref" not in err.lower()
+    code, _, err = run(["build", str(m), "-o", str(tmp_path / "o2"), "-v"], capsys)
+    assert code == 0, err
+    assert "pypdf: " in err

@@ -215,3 +215,51 @@ def test_verify_accepts_the_corpus_bundle(
     code = main(["verify", str(corpus_bundle["out"] / "Corpus-v1.zip")])
     out = capsys.readouterr()
     assert code == 0, out.err
+
+
+def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
+    """A build terminated while it writes leaves no staging folder and no output."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    m = tmp_path / "m.toml"
+    m.write_text(
+        '[bundle]\nname = "T"\nversion = "v1"\n'
+        + "".join(
+            f'[[papers]]\nkey = "p{i}"\ntitle = "{f.stem}"\npath = "{f}"\n'
+            for i, f in enumerate(sorted((CORPUS / "arxiv").glob("*.pdf")))
+        )
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from builder.cli import main_entry; main_entry()",
+            "build",
+            str(m),
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".staging-*")):  # the build has started writing
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the build finished before the signal arrived")
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
