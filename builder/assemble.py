@@ -24,11 +24,10 @@ import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from pypdf import PasswordType, PdfReader, PdfWriter
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -78,19 +77,8 @@ ANNOT_SKIPPED = {"/P", "/Dest", "/A", "/AA", "/Popup", "/Parent", "/IRT", "/Next
 @dataclass(frozen=True)
 class PaperInput:
     paper: Paper
-    path: Path  # the PDF file to read
-    page_count: int  # pages of the original file
+    reader: PdfReader  # the paper's PDF, opened once (builder.pdfio)
     sha256: str  # of the original file
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where one paper landed in the bundle."""
-
-    key: str
-    first_index: int  # 0-based page index in the bundle
-    page_count: int  # pages kept
-    kept: tuple[int, ...]  # 0-based page indexes of the original file, in bundle order
 
 
 @dataclass(frozen=True)
@@ -100,14 +88,6 @@ class AssembleStats:
     uri_links: int = 0
     outline_items: int = 0
     active_removed: tuple[tuple[str, int], ...] = ()
-
-
-@dataclass(frozen=True)
-class Assembled:
-    page_count: int
-    front_pages: int
-    placements: tuple[Placement, ...]
-    stats: AssembleStats
 
 
 @dataclass
@@ -123,35 +103,6 @@ class _Counters:
 
 
 Target = tuple[int, list[PdfObject]]  # (0-based source page index, view array after the page)
-
-
-# --------------------------------------------------------------------------- opening inputs
-
-
-def open_pdf(paper: Paper, path: Path | bytes) -> PdfReader:
-    """Open a paper's PDF (an empty password is tried); PdfError naming the paper otherwise."""
-    src = paper.source
-    try:
-        reader = PdfReader(io.BytesIO(path) if isinstance(path, bytes) else path, strict=False)
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except (PyPdfError, NotImplementedError, ValueError) as exc:
-                raise PdfError(paper.key, src, "encrypted", f"cannot decrypt: {exc}") from None
-            if ok == PasswordType.NOT_DECRYPTED:
-                raise PdfError(
-                    paper.key, src, "encrypted", "the file needs a password to open"
-                ) from None
-        _ = len(reader.pages)
-    except PdfError:
-        raise
-    except FileNotDecryptedError:
-        raise PdfError(paper.key, src, "encrypted", "the file needs a password to open") from None
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise PdfError(paper.key, src, "unreadable", f"pypdf cannot read it: {exc}") from None
-    except OSError as exc:
-        raise PdfError(paper.key, src, "unreadable", exc.strerror or str(exc)) from None
-    return reader
 
 
 # --------------------------------------------------------------------------- destinations
@@ -657,13 +608,13 @@ def pdf_date(day: dt.date) -> str:
 def assemble(
     manifest: Manifest,
     front: FrontMatter,
-    inputs: Sequence[tuple[PaperInput, PdfReader]],
+    inputs: Sequence[PaperInput],
     out: BinaryIO,
     *,
     date: dt.date | None,
     reporter: Reporter,
     sections: Sequence[tuple[str | None, Sequence[str]]],
-) -> Assembled:
+) -> AssembleStats:
     """Merge ``front`` and the papers (already opened, in bundle order) into ``out``.
 
     ``sections`` gives the outline grouping: (section title or None, paper keys).
@@ -676,12 +627,11 @@ def assemble(
     nfront = len(front_pages)
 
     merger = _Merger(writer)
-    placements: list[Placement] = []
     outlines: dict[str, list[_Item]] = {}
     first_ref: dict[str, Any] = {}
     reporter.stage("merge", total=len(inputs))
-    for pin, reader in inputs:
-        paper = pin.paper
+    for pin in inputs:
+        paper, reader = pin.paper, pin.reader
         try:
             kept = select_pages(paper.pages, len(reader.pages))
         except ValueError as exc:
@@ -693,7 +643,6 @@ def assemble(
             raise
         except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise PdfError(paper.key, paper.source, "unreadable", f"merge failed: {exc}") from None
-        placements.append(Placement(paper.key, start, len(kept), tuple(kept)))
         first_ref[paper.key] = writer.pages[start]
         reporter.stage_advanced()
 
@@ -729,7 +678,7 @@ def assemble(
     if front.contents_pages and nfront > front.cover_pages:
         cp = front_pages[front.cover_pages]
         items.append(_Item("Contents", (cp.indirect_reference, _top_view(cp))))
-    titles = {pin.paper.key: pin.paper.title for pin, _ in inputs}
+    titles = {pin.paper.key: pin.paper.title for pin in inputs}
     for section, keys in sections:
         paper_items = []
         for key in keys:
@@ -795,7 +744,7 @@ def assemble(
         root[NameObject("/AcroForm")] = writer._add_object(acro)
 
     # Metadata, never from the clock.
-    labels = [pin.paper.label for pin, _ in inputs if pin.paper.label]
+    labels = [pin.paper.label for pin in inputs if pin.paper.label]
     info: dict[str, Any] = {
         "/Title": f"{bundle.title} {bundle.version}",
         "/Subject": bundle.subtitle
@@ -815,7 +764,7 @@ def assemble(
     # A deterministic file identifier: a digest of what went in.
     h = hashlib.sha256()
     h.update(front.pdf)
-    for pin, _ in inputs:
+    for pin in inputs:
         h.update(pin.paper.key.encode())
         h.update(pin.sha256.encode())
     ident = ByteStringObject(h.digest()[:16])
@@ -825,17 +774,12 @@ def assemble(
     reporter.stage("write")
     writer.write(out)
     c = merger.c
-    return Assembled(
-        page_count=len(writer.pages),
-        front_pages=nfront,
-        placements=tuple(placements),
-        stats=AssembleStats(
-            links_kept=c.links_kept,
-            links_dropped=c.links_dropped,
-            uri_links=c.uri_links,
-            outline_items=c.outline_items,
-            active_removed=tuple(sorted(c.removed.items())),
-        ),
+    return AssembleStats(
+        links_kept=c.links_kept,
+        links_dropped=c.links_dropped,
+        uri_links=c.uri_links,
+        outline_items=c.outline_items,
+        active_removed=tuple(sorted(c.removed.items())),
     )
 
 

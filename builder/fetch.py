@@ -31,7 +31,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
@@ -42,8 +42,7 @@ import platformdirs
 import tenacity
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
-from pypdf import PasswordType, PdfReader
-from pypdf.errors import DependencyError
+from pypdf import PdfReader
 
 from builder import USER_AGENT
 from builder.cache import Cache, CacheEntry
@@ -51,6 +50,7 @@ from builder.errors import FetchError, OfflineMissing, PaperError, PdfError, Usa
 from builder.files import sha256_file
 from builder.lockfile import Lock, LockEntry, lock_url
 from builder.manifest import ARXIV_HOSTS, Manifest, Paper
+from builder.pdfio import UnusablePdf, read_pdf
 from builder.progress import Reporter
 
 MAX_REDIRECTS = 10
@@ -91,6 +91,9 @@ class FetchedPaper:
     size: int
     page_count: int  # pages of the original file
     from_cache: bool
+    # The PDF as this stage opened it to validate it (a download, a local file), for the next
+    # stages to use instead of parsing the file again; None for a file taken from the cache.
+    reader: PdfReader | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -589,31 +592,16 @@ def _not_pdf(head: bytes, content_type: str) -> _Fail:
 # --------------------------------------------------------------------------- validation
 
 
-def _inspect_pdf(path: Path) -> int:
-    """Page count of the PDF at ``path``; _Fail("encrypted" / "unreadable") when unusable."""
+def _inspect_pdf(path: Path) -> PdfReader:
+    """The opened PDF at ``path``; _Fail("encrypted" / "unreadable") when unusable."""
     try:
-        reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            try:
-                outcome = reader.decrypt("")
-            except (DependencyError, NotImplementedError) as exc:
-                raise _Fail("encrypted", f"cannot decrypt it: {exc}", pdf=True) from None
-            if outcome == PasswordType.NOT_DECRYPTED:
-                raise _Fail(
-                    "encrypted", "the PDF needs a password (the empty password failed)", pdf=True
-                )
-        n = len(reader.pages)
-    except _Fail:
-        raise
-    except Exception as exc:  # pypdf raises many kinds on damaged files
-        raise _Fail("unreadable", f"pypdf cannot read it: {exc}", pdf=True) from None
-    if n < 1:
-        raise _Fail("unreadable", "the PDF has no pages", pdf=True)
-    return n
+        return read_pdf(path)
+    except UnusablePdf as exc:
+        raise _Fail(exc.reason, exc.detail, pdf=True) from None
 
 
-def _validate_file(path: Path, pin: str | None, pin_reason: str) -> tuple[str, int, int]:
-    """(sha256, size, page_count) of a complete file, or _Fail naming what is wrong."""
+def _validate_file(path: Path, pin: str | None, pin_reason: str) -> tuple[str, int, PdfReader]:
+    """(sha256, size, the opened PDF) of a complete file, or _Fail naming what is wrong."""
     size = path.stat().st_size
     if size == 0:
         raise _Fail("empty", "the file is empty")
@@ -655,6 +643,7 @@ class _Transfer:
         self.wrote_partial = False  # this run wrote the partial (validators not needed to resume)
         self.started = False
         self.shown = 0
+        self.reader: PdfReader | None = None  # the validated file, opened once
 
     def log(self, message: str) -> None:
         self.net.reporter.log(f"{self.key}: {message}")
@@ -864,7 +853,7 @@ class _Transfer:
             self.no_resume = True
             raise _Retry("long body", f"have {size} bytes, expected {total}; starting over")
         try:
-            sha, size, pages = _validate_file(self.part.path, self.pin, self.pin_reason)
+            sha, size, self.reader = _validate_file(self.part.path, self.pin, self.pin_reason)
         except _Fail as exc:
             if self.assembled and not self.no_resume:
                 # Pieces from several responses (or an earlier run) may not belong together:
@@ -875,6 +864,7 @@ class _Transfer:
                     "resumed file invalid", f"{exc.reason}: {exc.detail}; downloading it whole"
                 ) from None
             raise
+        pages = len(self.reader.pages)
         entry = self.cache.commit(self.url, self.part.path, sha, size, pages)
         self.part.discard()
         self.log(f"cached {self.url} ({size} bytes, {pages} pages, sha256 {sha[:16]}...)")
@@ -1018,8 +1008,10 @@ class _Fetcher:
         assert p.path is not None
         if not p.path.is_file():
             raise FetchError(p.key, p.source, "missing", "no such file")
-        sha, size, pages = _validate_file(p.path, pin, pin_reason)
-        return FetchedPaper(p.key, p.source, p.path, sha, size, pages, from_cache=False)
+        sha, size, reader = _validate_file(p.path, pin, pin_reason)
+        return FetchedPaper(
+            p.key, p.source, p.path, sha, size, len(reader.pages), from_cache=False, reader=reader
+        )
 
     # -- downloads
 
@@ -1047,8 +1039,9 @@ class _Fetcher:
                 hit = self._cached(p, pin, pin_reason, prefer)
                 if hit is not None:
                     return hit
+            transfer = _Transfer(self.net, self.cache, p, pin, pin_reason)
             try:
-                entry = _Transfer(self.net, self.cache, p, pin, pin_reason).run()
+                entry = transfer.run()
             except PaperError as exc:
                 self.failed[url] = exc
                 raise
@@ -1056,7 +1049,14 @@ class _Fetcher:
         finally:
             lock.release()
         return FetchedPaper(
-            p.key, url, entry.path, entry.sha256, entry.size, entry.page_count, from_cache=False
+            p.key,
+            url,
+            entry.path,
+            entry.sha256,
+            entry.size,
+            entry.page_count,
+            from_cache=False,
+            reader=transfer.reader,
         )
 
     def _cached(
@@ -1070,7 +1070,7 @@ class _Fetcher:
             if e is not None and e.sha256 == prefer:
                 pages, size = e.page_count, e.size
             else:
-                pages, size = _inspect_pdf(path), path.stat().st_size
+                pages, size = len(_inspect_pdf(path).pages), path.stat().st_size
             return FetchedPaper(p.key, url, path, prefer, size, pages, from_cache=True)
         e = self.cache.lookup(url)
         if e is None:

@@ -15,13 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pypdf import PdfReader
-
 from builder.assemble import (
     AssembleStats,
     PaperInput,
     assemble,
-    open_pdf,
 )
 from builder.errors import BuildFailed, ManifestError, PaperError, PdfError, Problem, ReleaseError
 from builder.fetch import FetchResult, NetOptions, fetch_all
@@ -30,6 +27,7 @@ from builder.fmt import human_size
 from builder.frontmatter import ContentsEntry, render_front_matter
 from builder.lockfile import read_lock
 from builder.manifest import Manifest, Paper, load_manifest, select_pages
+from builder.pdfio import open_pdf
 from builder.progress import Reporter
 from builder.release import (
     PaperRow,
@@ -84,8 +82,8 @@ class BuildResult:
 class _Opened:
     paper: Paper
     input: PaperInput
-    reader: PdfReader
-    kept: int
+    size: int  # bytes of the paper's file
+    kept: int  # pages kept (``pages = ...``)
 
 
 def load_previous(manifest: Manifest) -> Manifest | None:
@@ -124,7 +122,8 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
         if fp is None:
             continue
         try:
-            reader = open_pdf(paper, fp.path)
+            # Fetch hands on the reader it validated; a cached file is opened here.
+            reader = fp.reader if fp.reader is not None else open_pdf(paper, fp.path)
             try:
                 kept = len(select_pages(paper.pages, len(reader.pages)))
             except ValueError as exc:
@@ -132,8 +131,7 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
         except PdfError as exc:
             failures.append(exc)
             continue
-        pin = PaperInput(paper, fp.path, len(reader.pages), fp.sha256)
-        opened.append(_Opened(paper, pin, reader, kept))
+        opened.append(_Opened(paper, PaperInput(paper, reader, fp.sha256), fp.size, kept))
     order = {p.key: i for i, p in enumerate(manifest.papers)}
     failures.sort(key=lambda e: order.get(e.key, 0))
     if failures and not options.keep_going:
@@ -280,7 +278,7 @@ def _first_budget(
 ) -> int:
     """Bytes of input papers one volume may hold: the limit less the front matter, with room
     for what merging adds (a few per cent)."""
-    total = sum(o.input.path.stat().st_size for o in opened)
+    total = sum(o.size for o in opened)
     if total * 1.05 + 10_000_000 < limit:
         return limit  # fits easily: no need to measure the front matter
     entries = [ContentsEntry(o.paper, 1, o.kept) for o in opened]
@@ -290,12 +288,12 @@ def _first_budget(
 
 def _split(opened: Sequence[_Opened], budget: int, limit: int) -> list[list[_Opened]]:
     """Consecutive papers grouped into volumes of at most ``budget`` input bytes."""
-    sizes = [o.input.path.stat().st_size for o in opened]
-    if sum(sizes) <= budget:
+    if sum(o.size for o in opened) <= budget:
         return [list(opened)]
     groups: list[list[_Opened]] = [[]]
     used = 0
-    for o, size in zip(opened, sizes, strict=True):
+    for o in opened:
+        size = o.size
         if size > limit:
             raise ReleaseError(
                 f"paper {o.paper.key} ({o.paper.source}) is {human_size(size)}, over "
@@ -373,13 +371,13 @@ def _build_volume(
     keys = {o.paper.key for o in group}
     sections = [(s.title, [p.key for p in s.papers if p.key in keys]) for s in manifest.sections()]
     with atomic_file(pdf_path) as f:
-        result = assemble(
+        stats = assemble(
             manifest,
             fm,
-            [(o.input, o.reader) for o in group],
+            [o.input for o in group],
             f,
             date=date,
             reporter=reporter,
             sections=sections,
         )
-    return rows, result.stats, pages
+    return rows, stats, pages
