@@ -131,6 +131,20 @@ def _add_network(p: argparse.ArgumentParser) -> None:
     )
 
 
+_FLAGS = {
+    "frozen": "require the lock file to cover every paper and match every download",
+    "refresh": "download again even if cached",
+    "quiet": "no progress display",
+    "json": "print one JSON summary on stdout",
+}
+
+
+def _add_flags(p: argparse.ArgumentParser, *names: str) -> None:
+    """The on/off options several commands share, with the same meaning and help everywhere."""
+    for name in names:
+        p.add_argument(f"--{name}", action="store_true", help=_FLAGS[name])
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="paperbundle",
@@ -144,8 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("manifest", type=Path)
     b.add_argument("-o", "--out", type=Path, default=Path("output"), help="output folder")
     _add_network(b)
-    b.add_argument("--frozen", action="store_true", help="require the lock file to match")
-    b.add_argument("--refresh", action="store_true", help="download again even if cached")
+    _add_flags(b, "frozen", "refresh", "quiet", "json")
     b.add_argument(
         "--keep-going",
         action="store_true",
@@ -158,31 +171,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SIZE",
         help="split into volumes above this size (default 1.9G)",
     )
-    b.add_argument("--quiet", action="store_true", help="no progress display")
-    b.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     _add_common(b)
 
     f = sub.add_parser("fetch", help="download into the cache only")
     f.add_argument("manifest", type=Path)
     _add_network(f)
-    f.add_argument("--frozen", action="store_true")
-    f.add_argument("--refresh", action="store_true")
-    f.add_argument("--quiet", action="store_true")
-    f.add_argument("--json", action="store_true")
+    _add_flags(f, "frozen", "refresh", "quiet", "json")
     _add_common(f)
 
     lk = sub.add_parser("lock", help="write or refresh the lock file")
     lk.add_argument("manifest", type=Path)
     _add_network(lk)
-    lk.add_argument("--refresh", action="store_true")
-    lk.add_argument("--quiet", action="store_true")
+    _add_flags(lk, "refresh", "quiet")
     _add_common(lk)
 
     c = sub.add_parser("check", help="validate a manifest (--links: probe every URL)")
     c.add_argument("manifest", type=Path)
     c.add_argument("--links", action="store_true", help="probe every URL, politely")
     _add_network(c)
-    c.add_argument("--quiet", action="store_true")
+    _add_flags(c, "quiet")
     _add_common(c)
 
     im = sub.add_parser("import", help="README tables -> manifest")

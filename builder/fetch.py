@@ -49,7 +49,7 @@ from builder.cache import Cache, CacheEntry
 from builder.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
 from builder.files import sha256_file
 from builder.lockfile import Lock, LockEntry, lock_url
-from builder.manifest import ARXIV_HOSTS, Manifest, Paper
+from builder.manifest import ARXIV_HOSTS, Manifest, Paper, netloc
 from builder.pdfio import UnusablePdf, read_pdf
 from builder.progress import Reporter
 
@@ -169,10 +169,7 @@ def _normalise_prefix(frm: str, spec: str, example: str) -> str:
         if path.startswith("/abs/"):
             path = "/pdf/" + path[len("/abs/") :]
         return urlunsplit(("https", "arxiv.org", path, parts.query, ""))
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    if ":" in host:
-        netloc = f"[{host}]" if parts.port is None else f"[{host}]:{parts.port}"
-    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+    return urlunsplit((parts.scheme.lower(), netloc(host, parts.port), path, parts.query, ""))
 
 
 def fetch_all(

@@ -93,10 +93,6 @@ class Paper:
         assert self.path is not None
         return str(self.path)
 
-    @property
-    def display_title(self) -> str:
-        return self.title
-
 
 @dataclass(frozen=True)
 class Bundle:
@@ -201,7 +197,8 @@ def normalise_url(url: str) -> str:
         port = parts.port
     except ValueError as exc:
         raise UrlProblem(f"not a valid URL: {url!r} ({exc})") from None
-    if not host or ("." not in host and host != "localhost" and not host.startswith("[")):
+    # a dotted name, localhost, or an IPv6 literal (urlsplit drops its brackets)
+    if not host or ("." not in host and host != "localhost" and ":" not in host):
         raise UrlProblem(f"URL has no valid host: {url!r}")
     if parts.username or parts.password:
         raise UrlProblem(f"URL must not carry credentials: {url!r}")
@@ -210,10 +207,13 @@ def normalise_url(url: str) -> str:
         if arxiv_id is None:
             raise UrlProblem(f"arXiv URL without a paper id: {url!r}")
         return f"https://arxiv.org/pdf/{arxiv_id}"
-    netloc = host if port is None else f"{host}:{port}"
-    if ":" in host and not host.startswith("["):
-        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    return urlunsplit((scheme, netloc(host, port), parts.path or "/", parts.query, ""))
+
+
+def netloc(host: str, port: int | None) -> str:
+    """``host[:port]`` for a URL, an IPv6 address in brackets."""
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port is None else f"{shown}:{port}"
 
 
 def arxiv_id_from_path(path: str) -> str | None:

@@ -294,6 +294,8 @@ def test_missing_file(tmp_path: Path) -> None:
             "https://www.usenix.org/system/files/osdi22-yu.pdf",
         ),
         ("https://openreview.net/pdf?id=abc", "https://openreview.net/pdf?id=abc"),
+        ("http://[::1]:8000/x.pdf", "http://[::1]:8000/x.pdf"),
+        ("http://localhost/x.pdf", "http://localhost/x.pdf"),
     ],
 )
 def test_normalise_url(url: str, canonical: str) -> None:
