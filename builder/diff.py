@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from builder.manifest import Manifest, PageRange, Paper, arxiv_id
-from builder.release import md_url
+from builder.release import md_escape, md_url
 
 # the fields compared, in the order they are reported
 FIELDS = ("key", "url", "title", "sha256", "pages", "label", "section")
@@ -108,17 +108,11 @@ def diff_manifests(old: Manifest, new: Manifest) -> ManifestDiff:
 
 # --------------------------------------------------------------------------- markdown
 
-_MD_SPECIAL = "\\`*_[]<>|"
-
-
-def _md_text(text: str) -> str:
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
-
 
 def _md_paper(p: Paper) -> str:
-    title = _md_text(p.title)
+    title = md_escape(p.title)
     link = f"[{title}]({md_url(p.url)})" if p.url is not None else f"{title} (local file)"
-    label = f"**{_md_text(p.label)}** " if p.label else ""
+    label = f"**{md_escape(p.label)}** " if p.label else ""
     return f"{label}{link} · `{p.key}`"
 
 
@@ -129,7 +123,7 @@ def _md_value(field: str, value: str | None) -> str:
         return f"`{value[:16]}…`"
     if field in ("key", "url", "pages"):
         return f"`{value}`"
-    return f"“{_md_text(value)}”"
+    return f"“{md_escape(value)}”"
 
 
 def diff_markdown(d: ManifestDiff, *, heading_level: int = 2) -> str:

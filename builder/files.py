@@ -15,8 +15,11 @@ CHUNK = 1 << 20
 
 
 @contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Write ``path`` through a temporary file in the same folder, renamed into place on success."""
+def atomic_file(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+    """Write ``path`` through a temporary file in the same folder, moved into place on success.
+
+    With ``overwrite=False`` an existing ``path`` is never replaced, not even one that appeared
+    while writing: FileExistsError instead."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
@@ -25,15 +28,24 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # atomic, and fails when `path` exists
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links
+                if path.exists():
+                    raise FileExistsError(path) from None
+                os.replace(tmp, path)
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    with atomic_file(path) as f:
+def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> None:
+    with atomic_file(path, overwrite=overwrite) as f:
         f.write(data)
 
 

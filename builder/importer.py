@@ -18,9 +18,7 @@ entities. Fenced code blocks and HTML comments are skipped.
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from builder.errors import UsageError
+from builder.files import write_atomic
 from builder.manifest import (
     NAME_RE,
     UrlProblem,
@@ -1024,29 +1023,8 @@ def write_import(result: ImportResult, out: Path, *, force: bool) -> None:
     if out.exists() and not force:
         raise UsageError(f"{out} exists; use --force to overwrite it")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        write_atomic(out, result.toml.encode("utf-8"), overwrite=force)
+    except FileExistsError:
+        raise UsageError(f"{out} exists; use --force to overwrite it") from None
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(result.toml)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        if force:
-            os.replace(tmp, out)
-        else:
-            try:
-                os.link(tmp, out)  # fails if `out` appeared meanwhile: never clobber
-            except FileExistsError:
-                raise UsageError(f"{out} exists; use --force to overwrite it") from None
-            except OSError:
-                if out.exists():
-                    raise UsageError(f"{out} exists; use --force to overwrite it") from None
-                os.replace(tmp, out)  # a file system without hard links
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
