@@ -32,7 +32,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from builder.files import sha256_file
+from builder.files import sha256_file, write_atomic
 from builder.fmt import human_size, plural
 from builder.lockfile import read_lock
 from builder.manifest import Manifest
@@ -254,20 +254,9 @@ class Cache:
         return Path(name)
 
     def write_json(self, path: Path, data: dict[str, Any]) -> None:
-        """Write ``data`` at ``path`` atomically (temp file, fsync, os.replace)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.new_temp(".json")
-        try:
-            with tmp.open("w", encoding="utf-8") as f:
-                json.dump(data, f, sort_keys=True, indent=2)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
+        """Write ``data`` at ``path`` atomically, the temp file in the cache's tmp/ folder."""
+        text = json.dumps(data, sort_keys=True, indent=2) + "\n"
+        write_atomic(path, text.encode("utf-8"), tmp_dir=self.tmp_dir)
 
     def commit(self, url: str, src: Path, sha256: str, size: int, page_count: int) -> CacheEntry:
         """Move the complete, validated file ``src`` into the cache as the file of ``url``.

@@ -15,13 +15,18 @@ CHUNK = 1 << 20
 
 
 @contextmanager
-def atomic_file(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
-    """Write ``path`` through a temporary file in the same folder, moved into place on success.
+def atomic_file(
+    path: Path, *, overwrite: bool = True, tmp_dir: Path | None = None
+) -> Iterator[BinaryIO]:
+    """Write ``path`` through a temporary file, moved into place on success.
 
-    With ``overwrite=False`` an existing ``path`` is never replaced, not even one that appeared
-    while writing: FileExistsError instead."""
+    The temporary file is made in ``tmp_dir`` (same file system as ``path``), by default beside
+    ``path``. With ``overwrite=False`` an existing ``path`` is never replaced, not even one that
+    appeared while writing: FileExistsError instead."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    where = tmp_dir or path.parent
+    where.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=where)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -44,8 +49,10 @@ def atomic_file(path: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
             os.unlink(tmp)
 
 
-def write_atomic(path: Path, data: bytes, *, overwrite: bool = True) -> None:
-    with atomic_file(path, overwrite=overwrite) as f:
+def write_atomic(
+    path: Path, data: bytes, *, overwrite: bool = True, tmp_dir: Path | None = None
+) -> None:
+    with atomic_file(path, overwrite=overwrite, tmp_dir=tmp_dir) as f:
         f.write(data)
 
 
