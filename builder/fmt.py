@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:
-    """``plural(1, "paper")`` -> "1 paper"; ``plural(3, "entry", "entries")`` -> "3 entries"."""
-    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+    """``plural(1, "paper")`` -> "1 paper"; ``plural(1234, "page")`` -> "1,234 pages";
+    ``plural(3, "entry", "entries")`` -> "3 entries"."""
+    return f"{n} {word}" if n == 1 else f"{n:,} {many or word + 's'}"
 
 
 def human_size(n: int) -> str:

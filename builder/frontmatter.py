@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from builder import HOMEPAGE, __version__
 from builder import text as tx
+from builder.fmt import plural
 from builder.manifest import OTHER_SECTION, Manifest, Paper, arxiv_id
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
@@ -120,10 +121,6 @@ def _roman(n: int) -> str:
             out += sym
             n -= value
     return out
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def format_date(d: dt.date) -> str:
@@ -232,7 +229,7 @@ def _draw_cover(
 
     # facts, set as a small two-column table near the foot of the page
     facts: list[tuple[str, str, str | None]] = []
-    count = f"{_plural(n_papers, 'paper')} · {_plural(total_pages, 'page')}"
+    count = f"{plural(n_papers, 'paper')} · {plural(total_pages, 'page')}"
     if n_missing:
         count += f" ({n_missing} not included)"
     facts.append(("Contents", count, None))
