@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import hashlib
 import ipaddress
 import os
 import random
@@ -47,7 +48,6 @@ from pypdf import PdfReader
 from builder import USER_AGENT
 from builder.cache import Cache, CacheEntry
 from builder.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
-from builder.files import sha256_file
 from builder.lockfile import Lock, LockEntry, lock_url
 from builder.manifest import ARXIV_HOSTS, Manifest, Paper, netloc
 from builder.pdfio import UnusablePdf, read_pdf
@@ -589,31 +589,28 @@ def _not_pdf(head: bytes, content_type: str) -> _Fail:
 # --------------------------------------------------------------------------- validation
 
 
-def _inspect_pdf(path: Path) -> PdfReader:
-    """The opened PDF at ``path``; _Fail("encrypted" / "unreadable") when unusable."""
+def _inspect_pdf(source: Path | bytes) -> PdfReader:
+    """The opened PDF; _Fail("encrypted" / "unreadable") when unusable."""
     try:
-        return read_pdf(path)
+        return read_pdf(source)
     except UnusablePdf as exc:
         raise _Fail(exc.reason, exc.detail, pdf=True) from None
 
 
 def _validate_file(path: Path, pin: str | None, pin_reason: str) -> tuple[str, int, PdfReader]:
     """(sha256, size, the opened PDF) of a complete file, or _Fail naming what is wrong."""
-    size = path.stat().st_size
+    data = path.read_bytes()  # read once: hashed here, parsed from memory (size is capped)
+    size = len(data)
     if size == 0:
         raise _Fail("empty", "the file is empty")
-    with path.open("rb") as f:
-        head = f.read(64)
-        f.seek(max(0, size - EOF_WINDOW))
-        tail = f.read()
-    if not head.startswith(b"%PDF-"):
-        raise _not_pdf(head, "")
-    if b"%%EOF" not in tail:
+    if not data.startswith(b"%PDF-"):
+        raise _not_pdf(data[:64], "")
+    if b"%%EOF" not in data[-EOF_WINDOW:]:
         raise _Fail("truncated", "the file ends without its %%EOF marker (cut short?)")
-    sha = sha256_file(path)
+    sha = hashlib.sha256(data).hexdigest()
     if pin is not None and sha != pin:
         raise _Fail(pin_reason, f"the file's sha256 is {sha}, expected {pin}")
-    return sha, size, _inspect_pdf(path)
+    return sha, size, _inspect_pdf(data)
 
 
 # --------------------------------------------------------------------------- one download

@@ -9,6 +9,7 @@ reason word, and a file without pages is no paper.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
@@ -26,10 +27,12 @@ class UnusablePdf(Exception):
         self.detail = detail
 
 
-def read_pdf(path: Path) -> PdfReader:
-    """Open ``path`` (pypdf reads it whole) or raise UnusablePdf."""
+def read_pdf(source: Path | bytes) -> PdfReader:
+    """Open a PDF file, or its bytes (pypdf holds the whole file either way); UnusablePdf when
+    it cannot be used."""
     try:
-        reader = PdfReader(str(path), strict=False)
+        data = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+        reader = PdfReader(data, strict=False)
         if reader.is_encrypted:
             try:
                 outcome = reader.decrypt("")
