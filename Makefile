@@ -8,13 +8,17 @@ BUILD_ARGS ?=
 
 .PHONY: bundle test lint release clean bench
 
+# The venv is made anew whenever the package metadata (pyproject.toml) changes, so an install left
+# over from an older layout (another package name, other entry points) can never linger in it.
 $(VENV)/.installed: pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
@@ -28,7 +32,7 @@ bundle: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check builder tests bench
 	$(BIN)/ruff format --check builder tests bench
-	$(BIN)/mypy builder
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 ## make release VERSION=v0.2 [DRY_RUN=1]: build, then publish with the GitHub CLI

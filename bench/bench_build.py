@@ -113,7 +113,7 @@ def main() -> int:
     pb = [
         sys.executable,
         "-m",
-        "builder",
+        "paperbundle",
         "build",
         str(manifest),
         "--quiet",

@@ -18,10 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from builder.fetch import NetOptions, fetch_all, parse_mirror  # noqa: E402
-from builder.manifest import load_manifest  # noqa: E402
-from builder.progress import NullReporter  # noqa: E402
 from tests.servers import MisbehavingServer, ok, reset, short, status  # noqa: E402
+
+from paperbundle.fetch import NetOptions, fetch_all, parse_mirror  # noqa: E402
+from paperbundle.manifest import load_manifest  # noqa: E402
+from paperbundle.progress import NullReporter  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "arxiv"
 

@@ -9,7 +9,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from builder.cli import main
+from paperbundle.cli import main
 
 HOST = "https://papers.example.org/"
 

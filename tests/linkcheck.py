@@ -1,6 +1,6 @@
 """Test helper: compare a bundle's links and outline against the original files.
 
-Resolution here is deliberately independent of ``builder.assemble``: it uses pypdf's own
+Resolution here is deliberately independent of ``paperbundle.assemble``: it uses pypdf's own
 ``named_destinations`` and page lookups, so a bug in the assembler cannot hide itself.
 """
 

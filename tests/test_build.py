@@ -217,7 +217,7 @@ def test_reproducible(built: dict[str, Any], tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "builder",
+            "paperbundle",
             "build",
             str(built["manifest"]),
             "-o",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.cache import Cache, cache_info, cache_prune
-from builder.lockfile import Lock, LockEntry, write_lock
-from builder.manifest import Manifest, load_manifest
+from paperbundle.cache import Cache, cache_info, cache_prune
+from paperbundle.lockfile import Lock, LockEntry, write_lock
+from paperbundle.manifest import Manifest, load_manifest
 from tests.servers import make_pdf
 
 A = make_pdf("Cache A", 1)

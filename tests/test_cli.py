@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from builder import __version__
+from paperbundle import __version__
 from tests.helpers import HOST, PAPERS, PaperServer, build_args, manifest_text, run
 from tests.pdfs import make_paper
 

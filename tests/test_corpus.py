@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from builder.cli import main
+from paperbundle.cli import main
 from tests import linkcheck as lc
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -238,7 +238,7 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from builder.cli import main_entry; main_entry()",
+            "from paperbundle.cli import main_entry; main_entry()",
             "build",
             str(m),
             "-o",

@@ -1,11 +1,11 @@
-"""`paperbundle diff`: papers added, removed and changed between two manifests (builder.diff)."""
+"""`paperbundle diff`: papers added, removed and changed between two manifests."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from builder.diff import ManifestDiff, PaperChange, diff_manifests, diff_markdown
-from builder.manifest import Manifest, parse_manifest
+from paperbundle.diff import ManifestDiff, PaperChange, diff_manifests, diff_markdown
+from paperbundle.manifest import Manifest, parse_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 

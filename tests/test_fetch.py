@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-import builder
-from builder.cache import cache_info
-from builder.errors import FetchError, OfflineMissing, PdfError, UsageError
-from builder.fetch import (
+import paperbundle
+from paperbundle.cache import cache_info
+from paperbundle.errors import FetchError, OfflineMissing, PdfError, UsageError
+from paperbundle.fetch import (
     FetchResult,
     NetOptions,
     default_cache_dir,
@@ -35,8 +35,8 @@ from builder.fetch import (
     parse_retry_after,
     probe_links,
 )
-from builder.lockfile import Lock, LockEntry
-from builder.manifest import Manifest, load_manifest
+from paperbundle.lockfile import Lock, LockEntry
+from paperbundle.manifest import Manifest, load_manifest
 from tests.servers import (
     MisbehavingServer,
     empty,
@@ -156,8 +156,10 @@ def test_download_then_cached_sends_nothing(tmp_path: Path, mserver: Misbehaving
     assert a.path.read_bytes() == A
     assert a.path.is_relative_to(tmp_path / "cache")
     assert r.requests == 2 and r.bytes_received == len(A) + len(B)
-    assert {h.headers["user-agent"] for h in mserver.records} == {builder.USER_AGENT}
-    assert "paperbundle/" in builder.USER_AGENT and builder.HOMEPAGE in builder.USER_AGENT
+    assert {h.headers["user-agent"] for h in mserver.records} == {paperbundle.USER_AGENT}
+    assert (
+        "paperbundle/" in paperbundle.USER_AGENT and paperbundle.HOMEPAGE in paperbundle.USER_AGENT
+    )
     # progress: each download started with its size, advanced to it, finished
     assert rep.started == {"a": len(A), "b": len(B)}
     assert rep.advanced == {"a": len(A), "b": len(B)}
@@ -640,9 +642,9 @@ def test_damaged_cache_object_is_downloaded_again(
 CHILD = """
 import json, sys
 from pathlib import Path
-from builder.fetch import NetOptions, fetch_all
-from builder.manifest import load_manifest
-from builder.progress import NullReporter
+from paperbundle.fetch import NetOptions, fetch_all
+from paperbundle.manifest import load_manifest
+from paperbundle.progress import NullReporter
 a = json.loads(sys.argv[1])
 opts = NetOptions(cache_dir=Path(a["cache"]), mirrors=tuple(tuple(m) for m in a["mirrors"]),
                   min_interval=0.0, retry_base=0.01, timeout=20.0)

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from builder import text as tx
-from builder.frontmatter import (
+from paperbundle import text as tx
+from paperbundle.frontmatter import (
     PAGE_H,
     PAGE_W,
     ContentsEntry,
@@ -24,7 +24,7 @@ from builder.frontmatter import (
     _Texts,
     render_front_matter,
 )
-from builder.manifest import Manifest, parse_manifest
+from paperbundle.manifest import Manifest, parse_manifest
 
 DATE = dt.date(2023, 9, 25)
 

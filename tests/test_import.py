@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (the README fixtures keep their long table lines)
-"""`paperbundle import`: awesome-list README tables -> manifest (builder.importer)."""
+"""`paperbundle import`: awesome-list README tables -> manifest (paperbundle.importer)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from builder.errors import UsageError
-from builder.importer import (
+from paperbundle.errors import UsageError
+from paperbundle.importer import (
     ImportResult,
     import_readme,
     pdf_url,
@@ -18,7 +18,7 @@ from builder.importer import (
     toml_string,
     write_import,
 )
-from builder.manifest import Manifest, parse_manifest
+from paperbundle.manifest import Manifest, parse_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seed"

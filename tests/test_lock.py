@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.errors import ManifestError
-from builder.fetch import FetchedPaper, FetchResult, NetOptions, fetch_all, parse_mirror
-from builder.lockfile import (
+from paperbundle.errors import ManifestError
+from paperbundle.fetch import FetchedPaper, FetchResult, NetOptions, fetch_all, parse_mirror
+from paperbundle.lockfile import (
     Lock,
     LockEntry,
     lock_from_fetch,
@@ -18,8 +18,8 @@ from builder.lockfile import (
     read_lock,
     write_lock,
 )
-from builder.manifest import Manifest, load_manifest
-from builder.progress import NullReporter
+from paperbundle.manifest import Manifest, load_manifest
+from paperbundle.progress import NullReporter
 from tests.servers import MisbehavingServer, make_pdf
 
 HOST = "https://papers.example.org/"

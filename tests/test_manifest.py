@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from builder.cli import main
-from builder.errors import ManifestError
-from builder.manifest import (
+from paperbundle.cli import main
+from paperbundle.errors import ManifestError
+from paperbundle.manifest import (
     PageRange,
     load_manifest,
     normalise_url,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from builder.manifest import load_manifest, normalise_url
+from paperbundle.manifest import load_manifest, normalise_url
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFESTS = ROOT / "manifests"

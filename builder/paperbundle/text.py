@@ -1,7 +1,7 @@
 """Text setting for the generated pages: bundled fonts, per-character font choice, measuring,
 wrapping, Arabic shaping and right-to-left reordering.
 
-Only the fonts shipped in ``builder/fonts/`` are used, never the machine's own. Each character is
+Only the fonts shipped in ``paperbundle/fonts/`` are used, never the machine's. Each character is
 set in the first font of the chain that has a glyph for it (DejaVu Sans for Latin, Greek, Cyrillic
 and Arabic; WenQuanYi Micro Hei for CJK: Han, kana, Hangul). A character no bundled font covers
 is removed by :func:`clean` and reported to the caller, so nothing is ever drawn as a box.

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from builder import __version__
-from builder.console import ConsoleReporter
-from builder.errors import (
+from paperbundle import __version__
+from paperbundle.console import ConsoleReporter
+from paperbundle.errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_PARTIAL,
@@ -32,7 +32,7 @@ from builder.errors import (
     UsageError,
     VerifyError,
 )
-from builder.fmt import plural
+from paperbundle.fmt import plural
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
 
@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: bool = False) -> Any:
-    from builder.fetch import NetOptions, default_cache_dir, parse_mirror
+    from paperbundle.fetch import NetOptions, default_cache_dir, parse_mirror
 
     specs: list[str]
     if args.mirror is not None:
@@ -246,7 +246,7 @@ def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: boo
 
 
 def _load(path: Path) -> Any:
-    from builder.manifest import load_manifest
+    from paperbundle.manifest import load_manifest
 
     return load_manifest(path, display=str(path))
 
@@ -263,7 +263,7 @@ def _failure_lines(failures: Sequence[PaperError]) -> list[str]:
 
 
 def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.pipeline import BuildOptions, build
+    from paperbundle.pipeline import BuildOptions, build
 
     manifest = _load(args.manifest)
     _require_lock_if_frozen(manifest, args.frozen)
@@ -352,8 +352,8 @@ def _failure_json(e: PaperError) -> dict[str, str]:
 
 
 def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.fetch import fetch_all
-    from builder.lockfile import read_lock
+    from paperbundle.fetch import fetch_all
+    from paperbundle.lockfile import read_lock
 
     manifest = _load(args.manifest)
     _require_lock_if_frozen(manifest, args.frozen)
@@ -392,8 +392,8 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.fetch import fetch_all
-    from builder.lockfile import lock_from_fetch, write_lock
+    from paperbundle.fetch import fetch_all
+    from paperbundle.lockfile import lock_from_fetch, write_lock
 
     manifest = _load(args.manifest)
     res = fetch_all(manifest, _net_options(args, refresh=args.refresh), rep, None)
@@ -406,8 +406,8 @@ def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.lockfile import lock_problems, read_lock
-    from builder.pipeline import load_previous
+    from paperbundle.lockfile import lock_problems, read_lock
+    from paperbundle.pipeline import load_previous
 
     manifest = _load(args.manifest)
     problems: list[str] = []  # the manifest itself (schema, files, previous) was checked on load
@@ -417,7 +417,7 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         problems += [f"{manifest.lock_path}: {x}" for x in lock_problems(manifest, lock)]
     checked = 0
     if args.links:
-        from builder.fetch import probe_links
+        from paperbundle.fetch import probe_links
 
         for st in probe_links(manifest, _net_options(args), rep):
             checked += 1
@@ -439,7 +439,7 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.importer import import_readme, write_import
+    from paperbundle.importer import import_readme, write_import
 
     try:
         text = args.readme.read_text(encoding="utf-8")
@@ -464,7 +464,7 @@ def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.diff import diff_manifests, diff_markdown
+    from paperbundle.diff import diff_manifests, diff_markdown
 
     old, new = _load(args.old), _load(args.new)
     print(diff_markdown(diff_manifests(old, new)))
@@ -472,7 +472,7 @@ def cmd_diff(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.verify import verify_release
+    from paperbundle.verify import verify_release
 
     report = verify_release(args.zip)
     for line in report:
@@ -481,8 +481,8 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from builder.cache import cache_info, cache_prune
-    from builder.fetch import default_cache_dir
+    from paperbundle.cache import cache_info, cache_prune
+    from paperbundle.fetch import default_cache_dir
 
     cache_dir = args.cache_dir or default_cache_dir()
     if cache_dir.exists() and not cache_dir.is_dir():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
 
-from builder.errors import PdfError
-from builder.manifest import Paper
+from paperbundle.errors import PdfError
+from paperbundle.manifest import Paper
 
 
 class UnusablePdf(Exception):

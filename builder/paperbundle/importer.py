@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from builder.errors import UsageError
-from builder.files import write_atomic
-from builder.manifest import (
+from paperbundle.errors import UsageError
+from paperbundle.files import write_atomic
+from paperbundle.manifest import (
     NAME_RE,
     UrlProblem,
     arxiv_id,

@@ -45,13 +45,13 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 from pypdf import PdfReader
 
-from builder import USER_AGENT
-from builder.cache import Cache, CacheEntry
-from builder.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
-from builder.lockfile import Lock, LockEntry, lock_url
-from builder.manifest import ARXIV_HOSTS, Manifest, Paper, netloc
-from builder.pdfio import UnusablePdf, read_pdf
-from builder.progress import Reporter
+from paperbundle import USER_AGENT
+from paperbundle.cache import Cache, CacheEntry
+from paperbundle.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
+from paperbundle.lockfile import Lock, LockEntry, lock_url
+from paperbundle.manifest import ARXIV_HOSTS, Manifest, Paper, netloc
+from paperbundle.pdfio import UnusablePdf, read_pdf
+from paperbundle.progress import Reporter
 
 MAX_REDIRECTS = 10
 MAX_HOST_THREADS = 8

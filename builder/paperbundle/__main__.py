@@ -1,5 +1,5 @@
 import sys
 
-from builder.cli import main
+from paperbundle.cli import main
 
 sys.exit(main(sys.argv[1:]))

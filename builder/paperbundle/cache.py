@@ -32,10 +32,10 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from builder.files import sha256_file, write_atomic
-from builder.fmt import human_size, plural
-from builder.lockfile import read_lock
-from builder.manifest import Manifest
+from paperbundle.files import sha256_file, write_atomic
+from paperbundle.fmt import human_size, plural
+from paperbundle.lockfile import read_lock
+from paperbundle.manifest import Manifest
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20

@@ -15,21 +15,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.assemble import (
+from paperbundle.assemble import (
     AssembleStats,
     PaperInput,
     assemble,
 )
-from builder.errors import BuildFailed, ManifestError, PaperError, PdfError, Problem, ReleaseError
-from builder.fetch import FetchResult, NetOptions, fetch_all
-from builder.files import atomic_file, sha256_file, write_atomic
-from builder.fmt import human_size
-from builder.frontmatter import ContentsEntry, render_front_matter
-from builder.lockfile import read_lock
-from builder.manifest import Manifest, Paper, load_manifest, select_pages
-from builder.pdfio import open_pdf
-from builder.progress import Reporter
-from builder.release import (
+from paperbundle.errors import (
+    BuildFailed,
+    ManifestError,
+    PaperError,
+    PdfError,
+    Problem,
+    ReleaseError,
+)
+from paperbundle.fetch import FetchResult, NetOptions, fetch_all
+from paperbundle.files import atomic_file, sha256_file, write_atomic
+from paperbundle.fmt import human_size
+from paperbundle.frontmatter import ContentsEntry, render_front_matter
+from paperbundle.lockfile import read_lock
+from paperbundle.manifest import Manifest, Paper, load_manifest, select_pages
+from paperbundle.pdfio import open_pdf
+from paperbundle.progress import Reporter
+from paperbundle.release import (
     PaperRow,
     checksums_text,
     contents_markdown,
@@ -188,7 +195,7 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
 
         changes = None
         if previous is not None:
-            from builder.diff import diff_manifests, diff_markdown
+            from paperbundle.diff import diff_manifests, diff_markdown
 
             changes = diff_markdown(diff_manifests(previous, manifest))
         total_pages = sum(v.page_count for v in done.volumes)

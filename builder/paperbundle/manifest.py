@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from builder.errors import ManifestError, Problem
+from paperbundle.errors import ManifestError, Problem
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from builder.errors import ManifestError, Problem
-from builder.files import write_atomic
-from builder.manifest import KEY_RE, SHA256_RE, Manifest, Paper
+from paperbundle.errors import ManifestError, Problem
+from paperbundle.files import write_atomic
+from paperbundle.manifest import KEY_RE, SHA256_RE, Manifest, Paper
 
 if TYPE_CHECKING:
-    from builder.fetch import FetchResult
+    from paperbundle.fetch import FetchResult
 
 LOCK_VERSION = 1
 ENTRY_KEYS = ("page_count", "sha256", "size", "url")

@@ -5,7 +5,7 @@ The assembler places these pages first and adds the internal row links (returned
 links (homepage, paper and code URLs) are URI annotations drawn here. Pages are US Letter.
 
 Output is reproducible: the same inputs give byte-identical PDF (reportlab's invariant mode, no
-clock, fonts only from ``builder/fonts/``).
+clock, fonts only from ``builder/paperbundle/fonts/``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from urllib.parse import urlsplit
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
-from builder import HOMEPAGE, __version__
-from builder import text as tx
-from builder.fmt import plural
-from builder.manifest import OTHER_SECTION, Manifest, Paper, arxiv_id
+from paperbundle import HOMEPAGE, __version__
+from paperbundle import text as tx
+from paperbundle.fmt import plural
+from paperbundle.manifest import OTHER_SECTION, Manifest, Paper, arxiv_id
 
 PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
 
@@ -79,7 +79,7 @@ class FrontMatter:
 
 
 class _Texts:
-    """Cleans every text shown (see :func:`builder.text.clean`) and collects the warnings."""
+    """Cleans every text shown (see :func:`paperbundle.text.clean`) and collects the warnings."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.warnings: list[str] = []

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder import HOMEPAGE, __version__
-from builder.errors import PaperError, UsageError
-from builder.files import CHUNK, atomic_file
-from builder.fmt import human_size, plural
-from builder.manifest import Manifest, Paper, arxiv_id
+from paperbundle import HOMEPAGE, __version__
+from paperbundle.errors import PaperError, UsageError
+from paperbundle.files import CHUNK, atomic_file
+from paperbundle.fmt import human_size, plural
+from paperbundle.manifest import Manifest, Paper, arxiv_id
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 

@@ -43,11 +43,11 @@ from pypdf.generic import (
     create_string_object,
 )
 
-from builder import HOMEPAGE, __version__, active
-from builder.errors import PdfError
-from builder.frontmatter import FrontMatter
-from builder.manifest import Manifest, Paper, select_pages
-from builder.progress import Reporter
+from paperbundle import HOMEPAGE, __version__, active
+from paperbundle.errors import PdfError
+from paperbundle.frontmatter import FrontMatter
+from paperbundle.manifest import Manifest, Paper, select_pages
+from paperbundle.progress import Reporter
 
 # Page keys carried over (ISO 32000 table 30, less the parent, article beads, page actions,
 # structure and piece info, which can reach back into the source document). /Annots are rebuilt.
@@ -77,7 +77,7 @@ ANNOT_SKIPPED = {"/P", "/Dest", "/A", "/AA", "/Popup", "/Parent", "/IRT", "/Next
 @dataclass(frozen=True)
 class PaperInput:
     paper: Paper
-    reader: PdfReader  # the paper's PDF, opened once (builder.pdfio)
+    reader: PdfReader  # the paper's PDF, opened once (paperbundle.pdfio)
     sha256: str  # of the original file
 
 
@@ -796,7 +796,7 @@ def _plain_copy(v: PdfObject) -> PdfObject:
 
 def _sanitize(writer: PdfWriter, c: _Counters) -> None:
     """Safety net over every object about to be written: remove active content wherever it
-    hides (see builder.active), then drop every object no longer reachable from the catalog or
+    hides (see paperbundle.active), then drop every object no longer reachable from the catalog or
     the document info."""
     objects = writer._objects
     active.strip([o for o in objects if o is not None], c.remove)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from builder.manifest import Manifest, PageRange, Paper, arxiv_id
-from builder.release import md_escape, md_url
+from paperbundle.manifest import Manifest, PageRange, Paper, arxiv_id
+from paperbundle.release import md_escape, md_url
 
 # the fields compared, in the order they are reported
 FIELDS = ("key", "url", "title", "sha256", "pages", "label", "section")

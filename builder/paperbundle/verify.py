@@ -20,9 +20,9 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
-from builder import active
-from builder.errors import VerifyError
-from builder.files import sha256_file
+from paperbundle import active
+from paperbundle.errors import VerifyError
+from paperbundle.files import sha256_file
 
 
 def _read_sums(path: Path) -> dict[str, str]:
