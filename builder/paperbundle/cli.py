@@ -326,10 +326,16 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                     "outline_items": result.stats.outline_items,
                     "active_content_removed": dict(result.stats.active_removed),
                     "seconds": round(result.seconds, 3),
+                    "up_to_date": result.up_to_date,
                     "warnings": rep.warnings,
                 },
                 indent=2,
             )
+        )
+    elif result.up_to_date and not args.quiet:
+        print(
+            f"{args.out} is up to date: nothing changed since the last build (no file was written)",
+            file=sys.stderr,
         )
     elif not args.quiet:
         for v in result.volumes:
