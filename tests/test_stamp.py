@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -149,3 +152,40 @@ def test_changed_cached_paper_rebuilds(
     for obj in (cache / "objects").rglob("*.pdf"):
         obj.unlink()
     assert _build(m, out, cache, paper_server, capsys)["up_to_date"] is False
+
+
+def test_zip_stores_the_pdf_and_deflates_the_text(
+    tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m, out, cache = _setup(tmp_path)
+    _build(m, out, cache, paper_server, capsys)
+    with zipfile.ZipFile(out / "Test-Papers-v1.0.zip") as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+        assert zf.read("Test-Papers-v1.0.pdf") == (out / "Test-Papers-v1.0.pdf").read_bytes()
+    assert kinds == {
+        "Test-Papers-v1.0.pdf": zipfile.ZIP_STORED,
+        "CONTENTS.md": zipfile.ZIP_DEFLATED,
+    }
+
+
+def test_console_script_exits_with_the_code_after_writing_everything(
+    tmp_path: Path, paper_server: PaperServer
+) -> None:
+    """``python -m paperbundle`` ends with os._exit: its outputs and stdout are complete."""
+    m, out, cache = _setup(tmp_path)
+    args = build_args(m, out, cache, paper_server, "--json")
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "paperbundle", *args], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["up_to_date"] is False
+    code = subprocess.run(
+        [sys.executable, "-m", "paperbundle", "verify", summary["volumes"][0]["zip"]],
+        capture_output=True,
+        text=True,
+    )
+    assert code.returncode == 0, code.stderr
+    bad = subprocess.run([sys.executable, "-m", "paperbundle", "build"], capture_output=True)
+    assert bad.returncode == 2
