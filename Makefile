@@ -6,7 +6,7 @@ MANIFEST ?= manifests/v0.2.toml
 OUT    ?= output
 BUILD_ARGS ?=
 
-.PHONY: bundle test lint release clean bench
+.PHONY: bundle test lint release clean bench bench-scale
 
 # The venv is made anew whenever the package metadata (pyproject.toml) changes, so an install left
 # over from an older layout (another package name, other entry points) can never linger in it.
@@ -43,6 +43,11 @@ release: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_fetch.py
+
+## make bench-scale [SIZES="16 64 256"]: build time and memory at N papers (minutes)
+SIZES ?= 16 64
+bench-scale: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_scale.py $(SIZES)
 
 clean:
 	rm -rf $(OUT) .pytest_cache .mypy_cache .ruff_cache

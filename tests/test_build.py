@@ -46,6 +46,7 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
     out: Path = built["out"]
     srv: PaperServer = built["server"]
     assert sorted(p.name for p in out.iterdir()) == [
+        ".paperbundle-stamp.json",  # what the next build compares with (no-op rebuilds)
         "Test-Papers-v1.0-notes.md",
         "Test-Papers-v1.0.pdf",
         "Test-Papers-v1.0.sha256",

@@ -1,5 +1,3 @@
-import sys
+from paperbundle.cli import main_entry
 
-from paperbundle.cli import main
-
-sys.exit(main(sys.argv[1:]))
+main_entry()

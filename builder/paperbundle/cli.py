@@ -7,6 +7,7 @@ This is the only module that prints errors or decides exit codes (SPEC.md "Comma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -326,10 +327,16 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                     "outline_items": result.stats.outline_items,
                     "active_content_removed": dict(result.stats.active_removed),
                     "seconds": round(result.seconds, 3),
+                    "up_to_date": result.up_to_date,
                     "warnings": rep.warnings,
                 },
                 indent=2,
             )
+        )
+    elif result.up_to_date and not args.quiet:
+        print(
+            f"{args.out} is up to date: nothing changed since the last build (no file was written)",
+            file=sys.stderr,
         )
     elif not args.quiet:
         for v in result.volumes:
@@ -596,5 +603,13 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main_entry() -> None:
+    """The console script. Every output file is closed by the time ``main`` returns, so the
+    process ends without tearing down its objects one by one (seconds for a large bundle); only
+    here, never for callers of ``main`` in-process."""
     signal.signal(signal.SIGTERM, _terminated)
-    sys.exit(main())
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
