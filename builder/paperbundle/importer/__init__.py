@@ -126,6 +126,8 @@ def _item_entry(it: Item) -> _Entry | None:
         if m and m.group(0) not in raw:
             raw += m.group(0)
     title, extras = split_title(raw)
+    if not it.cells and raw != it.text:  # a tag before the link, a venue after it
+        extras = split_title(it.text)[1] | extras
     for lk in links:  # "[Name](url) The title": a short linked name, then the title
         name = lk.text.strip()
         rest = title[len(name) :].strip()

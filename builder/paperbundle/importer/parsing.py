@@ -145,7 +145,7 @@ def scan(markdown: str) -> tuple[list[Heading], list[Item]]:
             parts = _inline(t.children or [])
             row.append(
                 (
-                    parts[0][0] if parts else "",
+                    next((p[0] for p in parts if clean_section(p[0])), ""),
                     [lk for p in parts for lk in p[3]],
                     next((p[1] for p in parts if p[1]), ""),
                 )

@@ -214,7 +214,7 @@ _EMOJI_RE = re.compile(
 _SHORTCODE_RE = re.compile(r":[a-z0-9_+-]{1,40}:")
 _NUMBER_RE = re.compile(r"^\s*(?:\(?\d{1,4}[.)]|#\d{1,4}|\d{1,4}\s*[-–—:])\s+")
 _TAG_RE = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*[:：\-–—]?\s*")
-_ORG_RE = re.compile(r"\s*\(@\s*([^()]{1,120})\)\s*$")
+_ORG_RE = re.compile(r"\s*\(@\s*([^()]{0,120})\)\s*$")
 _VENUE_RE = re.compile(
     r"\s*[,(\[]\s*((?:ICLR|ICML|NeurIPS|NIPS|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|"
     r"COLING|COLM|TACL|TMLR|JMLR|MLSys|OSDI|SOSP|ATC|EuroSys|SIGIR|WWW|EACL|AISTATS|UAI|WACV)"
@@ -254,7 +254,8 @@ def split_title(text: str) -> tuple[str, dict[str, str]]:
         t = t[m.end() :]
     m2 = _ORG_RE.search(t)
     if m2:
-        extras["affiliation"] = m2.group(1).strip()
+        if m2.group(1).strip():
+            extras["affiliation"] = m2.group(1).strip()
         t = t[: m2.start()]
     m3 = _VENUE_RE.search(t)
     if m3 and m3.start() > 0:
