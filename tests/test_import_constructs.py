@@ -131,3 +131,18 @@ def test_real_readmes_find_nearly_every_paper(readme: Path) -> None:
         return
     written = import_readme(text, source=readme.name).report.papers_written
     assert written >= 0.98 * expected, (written, expected)
+
+
+def test_summary_warns_on_two_titles_long_titles_and_default_version() -> None:
+    md = (
+        "# L\n\n- [One Title](https://arxiv.org/abs/2301.00031)\n"
+        "- [Another Title](https://arxiv.org/abs/2301.00031)\n"
+        f"- [{'Long ' * 70}](https://arxiv.org/abs/2301.00032)\n"
+    )
+    result = import_readme(md)
+    notes = "\n".join(result.report.notes)
+    assert "given with two titles: 'One Title'" in notes
+    assert "title of 349 characters, cut to 300" in notes
+    assert "version 'v0.1' (the default)" in notes
+    assert result.report.duplicates_merged == 1
+    assert not any("default" in n for n in import_readme(md, version="v2").report.notes)

@@ -144,7 +144,7 @@ def _item_entry(it: Item) -> _Entry | None:
     other = None if url else next((w for lk in links if (w := _web_url(lk.url))), None)
     kind = "" if url else _kind(other, links)
     section = clean_section(it.section) if it.section else None
-    title = title[:300].strip() or extras.get("label") or url or other or "untitled"
+    title = title.strip() or extras.get("label") or url or other or "untitled"
     return _Entry(
         it.line,
         extras.get("label"),
@@ -223,7 +223,9 @@ def import_readme(
         name = auto_name
         if name_note:
             notes.append(name_note)
-    version = version or DEFAULT_VERSION
+    if version is None:
+        version = DEFAULT_VERSION
+        notes.append(f"{source}: no --version given; version {version!r} (the default)")
     title = (clean_section(heading_title) if heading_title else "") or name
 
     entries = [e for e in (_item_entry(it) for it in items) if e is not None]
@@ -234,6 +236,9 @@ def import_readme(
     for e in entries:
         shown = f"[{e.label}] {e.title}" if e.label else e.title
         where = f"{source}:{e.line}"
+        if len(e.title) > 300:
+            notes.append(f"{where}: warning: title of {len(e.title)} characters, cut to 300")
+            e.title = e.title[:300].rstrip()
         if e.url is None:
             comments += 1
             link = f": {e.other_link}" if e.other_link else ""
@@ -243,6 +248,11 @@ def import_readme(
         first = seen.get(ident)
         if first is not None:
             merged += 1
+            if e.url == first.url and e.title.casefold() != first.title.casefold():
+                notes.append(
+                    f"{where}: warning: {e.url} given with two titles: {first.title!r} "
+                    f"(line {first.line}) and {e.title!r}"
+                )
             e.merged_into = first
             filled = []
             if first.code is None and e.code is not None:
