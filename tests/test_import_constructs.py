@@ -146,3 +146,25 @@ def test_summary_warns_on_two_titles_long_titles_and_default_version() -> None:
     assert "version 'v0.1' (the default)" in notes
     assert result.report.duplicates_merged == 1
     assert not any("default" in n for n in import_readme(md, version="v2").report.notes)
+
+
+def test_affiliation_and_venue_are_validated_manifest_keys(tmp_path: Path) -> None:
+    from paperbundle.errors import ManifestError
+    from paperbundle.manifest import parse_manifest
+
+    head = '[bundle]\nname = "b"\nversion = "v1"\ntitle = "B"\n\n[[papers]]\nkey = "a"\n'
+    head += 'title = "A"\nurl = "https://arxiv.org/abs/2301.00001"\n'
+    ok = parse_manifest(
+        head + 'affiliation = "DeepSeek-AI"\nvenue = "ICLR 2025"\n',
+        path=tmp_path / "m.toml",
+        display="m",
+    )
+    assert (ok.papers[0].affiliation, ok.papers[0].venue) == ("DeepSeek-AI", "ICLR 2025")
+    with pytest.raises(ManifestError, match="affiliation"):
+        parse_manifest(
+            head + 'affiliation = "a\\u0007b"\n', path=tmp_path / "m.toml", display="m.toml"
+        )
+    with pytest.raises(ManifestError, match="venue"):
+        parse_manifest(
+            head + f'venue = "{"x" * 201}"\n', path=tmp_path / "m.toml", display="m.toml"
+        )
