@@ -353,6 +353,8 @@ def _build_rows(
         if not lines:
             lines = [""]
         authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
+        if paper.affiliation or paper.venue:  # the muted line: authors · affiliation · venue
+            authors = " · ".join(x for x in (authors, paper.affiliation, paper.venue) if x)
         # the paper link last, so that arXiv ids form a column at the right edge
         links: list[tuple[str, str]] = []
         if paper.code:

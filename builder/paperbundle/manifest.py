@@ -50,6 +50,8 @@ PAPER_KEYS = (
     "section",
     "date",
     "authors",
+    "affiliation",
+    "venue",
     "code",
     "sha256",
     "pages",
@@ -82,6 +84,8 @@ class Paper:
     date: str | None = None
     authors: str | None = None
     code: str | None = None
+    affiliation: str | None = None  # who made it, e.g. "DeepSeek-AI"
+    venue: str | None = None  # where it appeared, e.g. "NeurIPS 2025"
     sha256: str | None = None
     pages: tuple[PageRange, ...] | None = None
 
@@ -412,6 +416,15 @@ def _check_text(v: str) -> str | None:
     return None
 
 
+def _check_short(v: str) -> str | None:
+    """affiliation, venue: one line of plain text, at most 200 characters."""
+    if any(not c.isprintable() for c in v):
+        return "contains control characters"
+    if len(v) > 200:
+        return f"is {len(v)} characters long; at most 200"
+    return None
+
+
 def load_manifest(
     path: Path | str, *, display: str | None = None, check_previous: bool = True
 ) -> Manifest:
@@ -530,6 +543,8 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
         section = c.get(p, "section", w, str, check=_check_text)
         date = c.get(p, "date", w, str, check=_check_text)
         authors = c.get(p, "authors", w, str, check=_check_text)
+        affiliation = c.get(p, "affiliation", w, str, check=_check_short)
+        venue = c.get(p, "venue", w, str, check=_check_short)
         code = c.get(p, "code", w, str, check=_check_url)
         sha = c.get(p, "sha256", w, str, check=_check_sha)
         pages = c.get(p, "pages", w, str, check=_check_pages)
@@ -566,6 +581,8 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
                 section=section,
                 date=date,
                 authors=authors,
+                affiliation=affiliation,
+                venue=venue,
                 code=normalise_url(code) if code else None,
                 sha256=sha.lower() if sha else None,
                 pages=parse_pages(pages) if pages else None,

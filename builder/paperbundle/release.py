@@ -121,6 +121,8 @@ def contents_markdown(
         code = f"[code]({md_url(p.code)})" if p.code else ""
         links = " ".join(x for x in [_link(p), code] if x)
         label, title = md_escape(p.label or ""), md_escape(p.title)
+        if p.affiliation or p.venue:  # muted: who and where
+            title += " · *" + " · ".join(md_escape(x) for x in (p.affiliation, p.venue) if x) + "*"
         date_s = md_escape(p.date or "")
         lines.append(f"| {row.first_page} | {label} | {title} | {date_s} | {links} |")
     lines.append("")
@@ -183,9 +185,15 @@ def notes_markdown(
         where = f"p. {row.first_page}"
         if row.volume is not None:
             where = f"volume {row.volume}, {where}"
+        muted = " · ".join(md_escape(x) for x in (p.affiliation, p.venue) if x)
         extra = [
             x
-            for x in [md_escape(p.date or ""), where, f"[code]({md_url(p.code)})" if p.code else ""]
+            for x in [
+                f"*{muted}*" if muted else "",
+                md_escape(p.date or ""),
+                where,
+                f"[code]({md_url(p.code)})" if p.code else "",
+            ]
             if x
         ]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")

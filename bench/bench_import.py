@@ -1,0 +1,99 @@
+"""How well `paperbundle import` reads real READMEs: one row per README in ../shared.
+
+    .venv/bin/python bench/bench_import.py [README.md ...]
+
+Columns: papers in the README (an independent count: distinct arXiv ids and distinct .pdf links,
+by a simple regex), papers written, lost (counted but not written), titles and section names with
+leftover markup, and whether `paperbundle check` accepts the manifest.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+ARXIV_RE = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf|html)/|ar5iv(?:\.labs\.arxiv)?\.org/(?:abs|html)/|"
+    r"alphaxiv\.org/abs/|huggingface\.co/papers/|10\.48550/arxiv\.)(\d{4}\.\d{4,5})",
+    re.IGNORECASE,
+)
+FTP_RE = re.compile(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", re.IGNORECASE)
+PDF_RE = re.compile(r"https?://[^\s)\]>\"'|]+?\.pdf\b", re.IGNORECASE)
+LEFTOVER_RE = re.compile(
+    r"\]\(|\*\*|`|<[a-z/][^>]*>|&[a-z]+;|&#\d+;|:[a-z0-9_+-]+:|^\s*\d+[.)]\s|^\s*\[[^\]]+\]\s|"
+    r"\(@|https?://|\bback to top\b|\(back\)|[\U0001f000-\U0001faff\u2600-\u27bf]",
+    re.IGNORECASE,
+)
+
+
+def independent(text: str) -> tuple[set[str], set[str]]:
+    """(arXiv ids, other PDF links) named anywhere in the README."""
+    ids = {m.group(1) for m in ARXIV_RE.finditer(text)}
+    ids |= {m.group(1) for m in FTP_RE.finditer(text)}
+    pdfs = {u.lower() for u in PDF_RE.findall(text) if "arxiv.org" not in u.lower()}
+    # a GitHub/Hugging Face page of a PDF is fetched from its raw/resolve address
+    pdfs = {
+        re.sub(r"^(https?://(?:www\.)?github\.com/[^/]+/[^/]+)/blob/", r"\1/raw/", u) for u in pdfs
+    }
+    pdfs = {re.sub(r"^(https?://huggingface\.co/.+?)/blob/", r"\1/resolve/", u) for u in pdfs}
+    return ids, pdfs
+
+
+def leftover(s: str) -> bool:
+    return len(s) > 300 or bool(LEFTOVER_RE.search(s))
+
+
+def row(readme: Path, work: Path) -> list[str]:
+    text = readme.read_text(encoding="utf-8")
+    ids, pdfs = independent(text)
+    out = work / f"{readme.stem}.toml"
+    exe = ROOT / ".venv" / "bin" / "paperbundle"
+    imp = subprocess.run(
+        [str(exe), "import", str(readme), "-o", str(out), "--force"], capture_output=True
+    )
+    if imp.returncode != 0:
+        n = str(len(ids) + len(pdfs))
+        return [readme.name, n, "0", "-", "-", "-", f"exit {imp.returncode}"]
+    papers = tomllib.loads(out.read_text(encoding="utf-8")).get("papers", [])
+    blob = " ".join(p["url"].lower() for p in papers)
+    got_ids = {m.group(1) for m in re.finditer(r"(\d{4}\.\d{4,5})", blob)}
+    lost = len(ids - got_ids) + sum(1 for u in pdfs if u.split("://", 1)[-1] not in blob)
+    titles = sum(leftover(p["title"]) for p in papers)
+    sections = {p["section"] for p in papers if "section" in p}
+    bad_sections = sum(leftover(s) for s in sections)
+    check = subprocess.run([str(exe), "check", str(out)], capture_output=True)
+    ok = "yes" if check.returncode == 0 else f"no ({check.returncode})"
+    n = len(ids) + len(pdfs)
+    return [
+        readme.name,
+        str(n),
+        str(len(papers)),
+        f"{lost} ({100 * lost / max(n, 1):.1f}%)",
+        f"{titles} ({100 * titles / max(len(papers), 1):.1f}%)",
+        f"{bad_sections}/{len(sections)}",
+        ok,
+    ]
+
+
+def main(argv: list[str]) -> int:
+    files = [Path(a) for a in argv] or sorted((SHARED / "readmes").glob("*.md")) + sorted(
+        (SHARED / "seed").glob("*README*.md")
+    )
+    head = ["README", "in README", "written", "lost", "titles w/ leftovers", "sections", "check"]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            print("| " + " | ".join(row(f, Path(tmp))) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

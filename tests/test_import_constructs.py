@@ -1,0 +1,170 @@
+"""`paperbundle import` on each markdown construct, and on the real READMEs in ../shared."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperbundle.errors import UsageError
+from paperbundle.importer import import_readme, pdf_url
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+REAL = sorted((SHARED / "readmes").glob("*.md")) + sorted((SHARED / "seed").glob("*README*.md"))
+
+
+def _papers(md: str) -> list[dict[str, Any]]:
+    papers: list[dict[str, Any]] = tomllib.loads(import_readme(md, name="t").toml)["papers"]
+    return papers
+
+
+def test_bullets_numbered_nested_and_org() -> None:
+    md = (
+        "# My List\n\n## Models\n\n"
+        "- [DeepSeek-V3 Technical Report](https://arxiv.org/abs/2412.19437)(@DeepSeek-AI)\n"
+        "  - [ICLR2025] [Dynamic-LLaVA: Efficient MLLMs](https://arxiv.org/abs/2412.00876), "
+        "NeurIPS 2025\n"
+        "1. **A Bold Title** - a description [pdf](https://arxiv.org/pdf/2401.00001)\n"
+    )
+    result = import_readme(md)
+    p = tomllib.loads(result.toml)["papers"]
+    assert tomllib.loads(result.toml)["bundle"]["name"] == "My-List"
+    assert p[0]["title"] == "DeepSeek-V3 Technical Report"
+    assert p[0]["affiliation"] == "DeepSeek-AI"
+    assert p[1]["title"] == "Dynamic-LLaVA: Efficient MLLMs"
+    assert (p[1]["label"], p[1]["venue"]) == ("ICLR2025", "NeurIPS 2025")
+    assert p[2]["title"] == "A Bold Title"
+    assert not any("section" in q for q in p)  # one section only: none written
+
+
+def test_paragraph_lines_headings_and_sections() -> None:
+    md = (
+        "# List\n\n## Trending [(back)](#top) 🔥\n\n"
+        "Paper one 2301.1 [Alpha: A Study](https://arxiv.org/abs/2301.00011)<br>"
+        "[Beta: Another](https://openreview.net/forum?id=AbC&noteId=x1)\n\n"
+        "## Empty heading\n\n"
+        "### [Gamma: A Heading Paper](https://aclanthology.org/2023.acl-long.5/)\n"
+    )
+    p = _papers(md)
+    assert [q["title"] for q in p] == ["Alpha: A Study", "Beta: Another", "Gamma: A Heading Paper"]
+    assert p[0]["section"] == "Trending"
+    assert p[1]["url"] == "https://openreview.net/pdf?id=AbC"
+    assert p[2]["url"] == "https://aclanthology.org/2023.acl-long.5.pdf"
+
+
+def test_entities_follow_commonmark() -> None:
+    md = "# L\n\n- [A &amp; B &microsoft paper](https://arxiv.org/abs/2301.00021)\n"
+    assert _papers(md)[0]["title"] == "A & B &microsoft paper"
+
+
+def test_name_paper_table_takes_the_paper_column() -> None:
+    md = "# L\n\n| Name | Paper |\n|---|---|\n"
+    md += "| MMLU | [Measuring Multitask](https://arxiv.org/abs/2009.03300) |\n"
+    assert _papers(md)[0]["title"] == "Measuring Multitask"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://arxiv.org/ftp/arxiv/papers/2403/2403.20041.pdf",
+            "https://arxiv.org/pdf/2403.20041",
+        ),
+        ("https://export.arxiv.org/abs/2403.20041", "https://arxiv.org/pdf/2403.20041"),
+        ("https://ar5iv.org/abs/2403.20041", "https://arxiv.org/pdf/2403.20041"),
+        ("https://www.alphaxiv.org/abs/2403.20041", "https://arxiv.org/pdf/2403.20041"),
+        (
+            "https://huggingface.co/o/r/blob/main/paper.pdf",
+            "https://huggingface.co/o/r/resolve/main/paper.pdf",
+        ),
+        (
+            "https://openaccess.thecvf.com/content/CVPR2023/html/A_B_CVPR_2023_paper.html",
+            "https://openaccess.thecvf.com/content/CVPR2023/papers/A_B_CVPR_2023_paper.pdf",
+        ),
+        (
+            "https://proceedings.mlr.press/v202/li23a.html",
+            "https://proceedings.mlr.press/v202/li23a/li23a.pdf",
+        ),
+        (
+            "https://proceedings.neurips.cc/paper_files/paper/2023/hash/abc-Abstract-Conference.html",
+            None,
+        ),
+        (
+            "https://proceedings.neurips.cc/paper/2020/hash/abc-Abstract.html",
+            "https://proceedings.neurips.cc/paper/2020/file/abc-Paper.pdf",
+        ),
+    ],
+)
+def test_landing_pages_resolve_to_pdfs(url: str, expected: str | None) -> None:
+    assert pdf_url(url) == expected
+
+
+def test_no_links_at_all_is_an_error() -> None:
+    with pytest.raises(UsageError, match="no paper links"):
+        import_readme("# Title\n\nProse only.\n\n- a\n- b\n")
+
+
+def _independent_count(text: str) -> int:
+    """Distinct arXiv ids and non-arXiv .pdf links, by a plain regex (not the importer's code)."""
+    ids = set(
+        re.findall(
+            r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)(\d{4}\.\d{4,5})", text
+        )
+    )
+    ids |= set(re.findall(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", text))
+    pdfs = {u.lower() for u in re.findall(r"https?://[^\s)\]>\"'|]+?\.pdf\b", text, re.I)}
+    return len(ids) + len({u for u in pdfs if "arxiv.org" not in u})
+
+
+@pytest.mark.parametrize("readme", REAL, ids=[p.name for p in REAL])
+def test_real_readmes_find_nearly_every_paper(readme: Path) -> None:
+    if not readme.is_file():
+        pytest.skip(f"{readme} is not present")
+    text = readme.read_text(encoding="utf-8")
+    expected = _independent_count(text)
+    if expected == 0:
+        with pytest.raises(UsageError):
+            import_readme(text, source=readme.name)
+        return
+    written = import_readme(text, source=readme.name).report.papers_written
+    assert written >= 0.98 * expected, (written, expected)
+
+
+def test_summary_warns_on_two_titles_long_titles_and_default_version() -> None:
+    md = (
+        "# L\n\n- [One Title](https://arxiv.org/abs/2301.00031)\n"
+        "- [Another Title](https://arxiv.org/abs/2301.00031)\n"
+        f"- [{'Long ' * 70}](https://arxiv.org/abs/2301.00032)\n"
+    )
+    result = import_readme(md)
+    notes = "\n".join(result.report.notes)
+    assert "given with two titles: 'One Title'" in notes
+    assert "title of 349 characters, cut to 300" in notes
+    assert "version 'v0.1' (the default)" in notes
+    assert result.report.duplicates_merged == 1
+    assert not any("default" in n for n in import_readme(md, version="v2").report.notes)
+
+
+def test_affiliation_and_venue_are_validated_manifest_keys(tmp_path: Path) -> None:
+    from paperbundle.errors import ManifestError
+    from paperbundle.manifest import parse_manifest
+
+    head = '[bundle]\nname = "b"\nversion = "v1"\ntitle = "B"\n\n[[papers]]\nkey = "a"\n'
+    head += 'title = "A"\nurl = "https://arxiv.org/abs/2301.00001"\n'
+    ok = parse_manifest(
+        head + 'affiliation = "DeepSeek-AI"\nvenue = "ICLR 2025"\n',
+        path=tmp_path / "m.toml",
+        display="m",
+    )
+    assert (ok.papers[0].affiliation, ok.papers[0].venue) == ("DeepSeek-AI", "ICLR 2025")
+    with pytest.raises(ManifestError, match="affiliation"):
+        parse_manifest(
+            head + 'affiliation = "a\\u0007b"\n', path=tmp_path / "m.toml", display="m.toml"
+        )
+    with pytest.raises(ManifestError, match="venue"):
+        parse_manifest(
+            head + f'venue = "{"x" * 201}"\n', path=tmp_path / "m.toml", display="m.toml"
+        )
