@@ -1,5 +1,5 @@
 import sys
 
-from paperbundle.cli import main
+from paperbundle.cli import run
 
-sys.exit(main(sys.argv[1:]))
+sys.exit(run(sys.argv[1:]))

@@ -574,6 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {exc}")
         error = {"error": type(exc).__name__, "message": str(exc)}
         code = exc.exit_code
+    except BrokenPipeError:
+        return _closed_pipe()
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         _err(f"error:{where}: {exc.strerror or exc}")
@@ -595,6 +597,26 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # run the same clean-up as Ctrl-C (staging folder, temp files)
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`paperbundle diff A B | head`): stop quietly, exit 0."""
+    # Python would flush stdout again at exit and print "Exception ignored ... BrokenPipeError";
+    # pointing stdout at /dev/null makes that last flush harmless.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """main() plus a final flush of stdout, so that a closed pipe there also exits quietly."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
 def main_entry() -> None:
     signal.signal(signal.SIGTERM, _terminated)
-    sys.exit(main())
+    sys.exit(run())
