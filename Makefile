@@ -35,9 +35,12 @@ test: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-## make release VERSION=v0.2 [DRY_RUN=1]: build, then publish with the GitHub CLI
+# MANIFEST reaches release.sh only when given (command line or environment); else manifests/$(VERSION).toml
+RELEASE_MANIFEST = $(if $(filter-out file default undefined,$(origin MANIFEST)),$(MANIFEST),)
+## make release VERSION=v0.2 [MANIFEST=...] [DRY_RUN=1] [ALLOW_PARTIAL=1]: build, then publish with the GitHub CLI
 release: $(VENV)/.installed
 	VERSION="$(VERSION)" DRY_RUN="$(DRY_RUN)" OUT="$(OUT)" BIN="$(BIN)" \
+		MANIFEST="$(RELEASE_MANIFEST)" ALLOW_PARTIAL="$(ALLOW_PARTIAL)" \
 		BUILD_ARGS="$(BUILD_ARGS)" sh scripts/release.sh
 
 bench: $(VENV)/.installed-test

@@ -7,14 +7,27 @@ set -eu
 OUT=${OUT:-output}
 BIN=${BIN:-.venv/bin}
 DRY_RUN=${DRY_RUN:-}
-MANIFEST="manifests/${VERSION}.toml"
+MANIFEST=${MANIFEST:-manifests/${VERSION}.toml}
+ALLOW_PARTIAL=${ALLOW_PARTIAL:-}
 [ -f "$MANIFEST" ] || { echo "release: no manifest $MANIFEST" >&2; exit 2; }
 
 mkdir -p "$OUT"
 SUMMARY=$(mktemp)
 trap 'rm -f "$SUMMARY"' EXIT
 # shellcheck disable=SC2086  # BUILD_ARGS is a list of options, as for `make bundle`
-"$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json ${BUILD_ARGS:-} > "$SUMMARY"
+rc=0
+"$BIN/paperbundle" build "$MANIFEST" -o "$OUT" --json ${BUILD_ARGS:-} > "$SUMMARY" || rc=$?
+if [ "$rc" -eq 3 ] && [ -z "$ALLOW_PARTIAL" ]; then
+    echo "release: the build of $MANIFEST skipped some papers (exit 3; see the notes in $OUT);" \
+        "not publishing a partial bundle (ALLOW_PARTIAL=1 publishes it anyway)" >&2
+    exit 3
+elif [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
+    echo "release: the build of $MANIFEST failed (exit $rc); nothing published" >&2
+    exit "$rc"
+fi
+if [ -n "$DRY_RUN" ] && ! command -v gh >/dev/null 2>&1; then
+    echo "release: warning: the GitHub CLI (gh) is not on PATH; a real run would fail" >&2
+fi
 
 # Title, notes and assets from the build's JSON summary: the PDF (readable in the browser) and the
 # zip of each volume, and the checksums, so `sha256sum -c` works on the downloaded assets.

@@ -3,6 +3,7 @@ and usage errors. Real server on 127.0.0.1, real files."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 from pathlib import Path
@@ -295,3 +296,22 @@ def test_urls_cannot_break_out_of_markdown_links(
     )
     code, _, err = run(["check", str(m)], capsys)
     assert code == 2 and "characters a URL may not hold" in err
+
+
+@pytest.mark.parametrize(
+    "command", ["build", "fetch", "lock", "check", "import", "diff", "verify", "cache"]
+)
+def test_every_subcommand_help_has_a_description_and_positional_help(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from paperbundle.cli import build_parser
+
+    sub = next(
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ).choices[command]
+    assert sub.description
+    positionals = [a for a in sub._actions if not a.option_strings]
+    assert positionals and all(a.help for a in positionals), command
+    code, out, _ = run([command, "-h"], capsys)
+    assert code == 0
+    assert sub.description.split()[0] in out

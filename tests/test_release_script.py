@@ -60,3 +60,54 @@ def test_release_workflow_publishes_on_tags_with_least_privilege() -> None:
     assert "permissions: {}" in text  # nothing by default
     assert text.count("contents: write") == 1  # only on the release job
     assert "make release VERSION=${{ github.ref_name }}" in text
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell")
+def test_release_honours_manifest_and_refuses_a_partial_build(tmp_path: Path) -> None:
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "paperbundle").exists():
+        pytest.skip("paperbundle console script not installed beside this python")
+    write(tmp_path / "a.pdf", make_paper("A", 2))
+    (tmp_path / "lists.toml").write_text(
+        '[bundle]\nname = "Demo"\nversion = "v9.9"\ndate = 2024-01-01\n'
+        '[[papers]]\nkey = "a"\ntitle = "A"\npath = "a.pdf"\n'
+        '[[papers]]\nkey = "gone"\ntitle = "Gone"\nurl = "http://127.0.0.1:9/gone.pdf"\n',
+        encoding="utf-8",
+    )
+    no_gh = tmp_path / "bin"
+    no_gh.mkdir()
+    for tool in ("sh", "mktemp", "rm", "mkdir", "cat"):
+        found = shutil.which(tool)
+        if found:
+            (no_gh / tool).symlink_to(found)
+    env = {
+        "PATH": str(no_gh),
+        "VERSION": "v9.9",
+        "MANIFEST": "lists.toml",
+        "DRY_RUN": "1",
+        "OUT": "out",
+        "BIN": str(bin_dir),
+        "BUILD_ARGS": "--keep-going",
+        "PAPERBUNDLE_CACHE": str(tmp_path / "cache"),
+    }
+
+    def release(**more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["sh", str(ROOT / "scripts" / "release.sh")],
+            cwd=tmp_path,
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = release()
+    assert refused.returncode == 3
+    assert "not publishing a partial bundle" in refused.stderr
+    assert "lists.toml" in refused.stderr
+    assert "+ " not in refused.stdout
+    allowed = release(ALLOW_PARTIAL="1")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "gh) is not on PATH" in allowed.stderr
+    commands = [ln for ln in allowed.stdout.splitlines() if ln.startswith("+ ")]
+    assert commands[0].startswith("+ 'gh' 'release' 'create' 'v9.9'")

@@ -155,8 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    b = sub.add_parser("build", help="download, merge and write the release")
-    b.add_argument("manifest", type=Path)
+    b = sub.add_parser(
+        "build",
+        help="download, merge and write the release",
+        description="Download every paper of the manifest, merge them into one PDF with cover, "
+        "contents and bookmarks, and write the release zip, checksums and notes.",
+    )
+    b.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     b.add_argument("-o", "--out", type=Path, default=Path("output"), help="output folder")
     _add_network(b)
     _add_flags(b, "frozen", "refresh", "quiet", "json")
@@ -174,45 +179,78 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(b)
 
-    f = sub.add_parser("fetch", help="download into the cache only")
-    f.add_argument("manifest", type=Path)
+    f = sub.add_parser(
+        "fetch",
+        help="download into the cache only",
+        description="Download the manifest's papers into the cache; build nothing.",
+    )
+    f.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     _add_network(f)
     _add_flags(f, "frozen", "refresh", "quiet", "json")
     _add_common(f)
 
-    lk = sub.add_parser("lock", help="write or refresh the lock file")
-    lk.add_argument("manifest", type=Path)
+    lk = sub.add_parser(
+        "lock",
+        help="write or refresh the lock file",
+        description="Write or refresh the lock file that pins each paper's checksum.",
+    )
+    lk.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     _add_network(lk)
     _add_flags(lk, "refresh", "quiet")
     _add_common(lk)
 
-    c = sub.add_parser("check", help="validate a manifest (--links: probe every URL)")
-    c.add_argument("manifest", type=Path)
+    c = sub.add_parser(
+        "check",
+        help="validate a manifest (--links: probe every URL)",
+        description="Validate a manifest without building; with --links, also probe every URL.",
+    )
+    c.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     c.add_argument("--links", action="store_true", help="probe every URL, politely")
     _add_network(c)
     _add_flags(c, "quiet")
     _add_common(c)
 
-    im = sub.add_parser("import", help="README tables -> manifest")
-    im.add_argument("readme", type=Path)
+    im = sub.add_parser(
+        "import",
+        help="README tables -> manifest",
+        description="Turn the paper tables of a README (awesome-list style) into a manifest.",
+    )
+    im.add_argument("readme", type=Path, help="the markdown file to read")
     im.add_argument("-o", "--out", type=Path, required=True)
     im.add_argument("--name")
     im.add_argument("--version", dest="bundle_version")
     im.add_argument("--force", action="store_true", help="overwrite an existing file")
     _add_common(im)
 
-    d = sub.add_parser("diff", help="papers added, removed, changed (markdown)")
-    d.add_argument("old", type=Path)
-    d.add_argument("new", type=Path)
+    d = sub.add_parser(
+        "diff",
+        help="papers added, removed, changed (markdown)",
+        description="List the papers added, removed and changed between two manifests, "
+        "as markdown.",
+    )
+    d.add_argument("old", type=Path, help="the earlier manifest")
+    d.add_argument("new", type=Path, help="the later manifest")
     _add_common(d)
 
-    v = sub.add_parser("verify", help="re-check a built release zip")
-    v.add_argument("zip", type=Path)
+    v = sub.add_parser(
+        "verify",
+        help="re-check a built release zip",
+        description="Re-check a built release zip: checksums, PDF and its contents.",
+    )
+    v.add_argument("zip", type=Path, help="the release zip to check")
     _add_common(v)
 
-    ca = sub.add_parser("cache", help="what the cache holds; prune it")
-    ca.add_argument("action", choices=["info", "prune"])
-    ca.add_argument("manifests", nargs="*", type=Path)
+    ca = sub.add_parser(
+        "cache",
+        help="what the cache holds; prune it",
+        description="Show what the paper cache holds (info) or drop what no manifest uses (prune).",
+    )
+    ca.add_argument(
+        "action", choices=["info", "prune"], help="info: show the cache; prune: drop entries"
+    )
+    ca.add_argument(
+        "manifests", nargs="*", type=Path, help="prune: the manifests whose papers to keep"
+    )
     ca.add_argument("--cache-dir", type=Path)
     _add_common(ca)
     return parser
@@ -581,6 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: {exc}")
         error = {"error": type(exc).__name__, "message": str(exc)}
         code = exc.exit_code
+    except BrokenPipeError:
+        return _closed_pipe()
     except OSError as exc:
         where = f" {exc.filename}" if exc.filename else ""
         _err(f"error:{where}: {exc.strerror or exc}")
@@ -602,12 +642,32 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # run the same clean-up as Ctrl-C (staging folder, temp files)
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`paperbundle diff A B | head`): stop quietly, exit 0."""
+    # Python would flush stdout again at exit and print "Exception ignored ... BrokenPipeError";
+    # pointing stdout at /dev/null makes that last flush harmless.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """main() plus a final flush of stdout, so that a closed pipe there also exits quietly."""
+    try:
+        code = main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_pipe()
+    return code
+
+
 def main_entry() -> None:
     """The console script. Every output file is closed by the time ``main`` returns, so the
     process ends without tearing down its objects one by one (seconds for a large bundle); only
     here, never for callers of ``main`` in-process."""
     signal.signal(signal.SIGTERM, _terminated)
-    code = main()
+    code = run()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say

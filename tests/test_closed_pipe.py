@@ -1,0 +1,34 @@
+"""A reader that closes stdout early (`paperbundle diff A B | head -1`) ends paperbundle quietly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _manifest(path: Path, n: int, prefix: str) -> Path:
+    papers = "".join(
+        f'\n[[papers]]\nkey = "{prefix}{i}"\ntitle = "Paper {prefix}{i}"\n'
+        f'url = "https://example.com/{prefix}{i}.pdf"\n'
+        for i in range(n)
+    )
+    path.write_text(f'[bundle]\nname = "B"\nversion = "v1"\n{papers}', encoding="utf-8")
+    return path
+
+
+def test_diff_into_a_reader_that_closes_early_exits_quietly(tmp_path: Path) -> None:
+    old = _manifest(tmp_path / "old.toml", 300, "a")
+    new = _manifest(tmp_path / "new.toml", 300, "b")
+    cmd = [sys.executable, "-m", "paperbundle", "diff", str(old), str(new)]
+    for _ in range(5):  # the race (reader gone before or after the write) went wrong 4 runs in 10
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # like `head -1`
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        code = proc.wait(timeout=60)
+        assert first.strip(), "diff printed nothing before the pipe closed"
+        assert err == ""
+        assert code == 0
