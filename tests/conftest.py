@@ -38,6 +38,10 @@ def _isolated_environment(
     monkeypatch.setenv("PAPERBUNDLE_CACHE", str(tmp_path_factory.mktemp("user-cache")))
     monkeypatch.delenv("PAPERBUNDLE_MIRROR", raising=False)
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    # A proxy in the caller's shell would route the 127.0.0.1 test servers through it.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture
