@@ -1,0 +1,118 @@
+# ruff: noqa: E501  (raw PDF objects read best on one line each)
+"""Hostile PDFs whose trees list a node twice or loop back: each build runs the CLI in a subprocess
+under a time bound, so a walk that explodes fails the test instead of hanging it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from tests import rawpdf
+
+LEVELS = 30  # 2**30 paths if a node listed twice were walked twice
+
+
+def _paper(extra_root: str, more: dict[int, str]) -> dict[int, str | tuple[str, bytes]]:
+    objs: dict[int, str | tuple[str, bytes]] = {
+        1: f"<< /Type /Catalog /Pages 2 0 R {extra_root} >>",
+        2: rawpdf.pages_node("3 0 R", 1),
+        3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [6 0 R] >>",
+        5: rawpdf.content("hostile"),
+        6: "<< /Type /Annot /Subtype /Link /Rect [0 0 50 50] /Dest (there) >>",
+        7: rawpdf.FONT,
+    }
+    objs.update(more)  # may replace the page
+    return objs
+
+
+def doubled_name_tree() -> dict[int, str | tuple[str, bytes]]:
+    """A /Dests name tree: every level lists the next node twice, the last links back to the top."""
+    nodes = {100 + i: f"<< /Kids [{101 + i} 0 R {101 + i} 0 R] >>" for i in range(LEVELS)}
+    nodes[100 + LEVELS] = "<< /Names [(there) [3 0 R /Fit]] /Kids [100 0 R] >>"
+    return _paper("/Names << /Dests 100 0 R >>", nodes)
+
+
+def doubled_field_tree() -> dict[int, str | tuple[str, bytes]]:
+    """Form fields: each lists its kid twice, /Parent loops, the last field's /Kids cycles to the top."""
+    nodes = {
+        100 + i: f"<< /T (f{i}) /Kids [{101 + i} 0 R {101 + i} 0 R] /Parent {100 + i} 0 R >>"
+        for i in range(LEVELS)
+    }
+    nodes[100 + LEVELS] = (
+        f"<< /FT /Tx /T (leaf) /Type /Annot /Subtype /Widget /Rect [100 100 300 130] /P 3 0 R "
+        f"/Kids [100 0 R] /Parent {99 + LEVELS} 0 R >>"
+    )
+    nodes[3] = f"<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [6 0 R {100 + LEVELS} 0 R] >>"
+    return _paper("/AcroForm << /Fields [100 0 R 100 0 R] >>", nodes)
+
+
+def outline_cycles() -> dict[int, str | tuple[str, bytes]]:
+    """Outline items whose /Next and /First point back at themselves and at the root."""
+    return _paper(
+        "/Outlines 100 0 R",
+        {
+            100: "<< /Type /Outlines /First 101 0 R /Last 101 0 R >>",
+            101: "<< /Title (a) /Parent 100 0 R /Dest [3 0 R /Fit] /Next 101 0 R /First 102 0 R >>",
+            102: "<< /Title (b) /Parent 101 0 R /Dest [3 0 R /Fit] /Next 101 0 R /First 101 0 R >>",
+        },
+    )
+
+
+def build(
+    tmp_path: Path, name: str, objs: dict[int, str | tuple[str, bytes]]
+) -> tuple[int, str, float, Path]:
+    pdf = rawpdf.write(tmp_path / f"{name}.pdf", objs)
+    m = tmp_path / f"{name}.toml"
+    m.write_text(
+        f'[bundle]\nname = "h"\nversion = "v1"\n[[papers]]\nkey = "{name}"\ntitle = "T"\npath = "{pdf}"\n'
+    )
+    out = tmp_path / f"out-{name}"
+    t0 = time.monotonic()
+    p = subprocess.run(
+        [sys.executable, "-m", "paperbundle", "build", str(m), "-o", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return p.returncode, p.stderr, time.monotonic() - t0, out / "h-v1.pdf"
+
+
+def verify(bundle: Path) -> tuple[int, str]:
+    p = subprocess.run(
+        [sys.executable, "-m", "paperbundle", "verify", str(bundle.with_suffix(".zip"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return p.returncode, p.stdout + p.stderr
+
+
+def test_a_name_tree_listing_a_node_twice_costs_once(tmp_path: Path) -> None:
+    code, err, secs, pdf = build(tmp_path, "names", doubled_name_tree())
+    assert code == 0 and "Traceback" not in err, err
+    assert secs < 30
+    assert "paper.names" in PdfReader(pdf).named_destinations
+    assert verify(pdf)[0] == 0
+
+
+def test_a_field_tree_listing_a_node_twice_costs_once(tmp_path: Path) -> None:
+    code, err, secs, pdf = build(tmp_path, "fields", doubled_field_tree())
+    assert code == 0 and "Traceback" not in err, err
+    assert secs < 30
+    r = PdfReader(pdf)
+    fields = r.get_fields() or {}
+    assert any(k.endswith("leaf") for k in fields), list(fields)
+    assert verify(pdf)[0] == 0
+
+
+def test_outline_cycles_through_next_and_first_end(tmp_path: Path) -> None:
+    code, err, secs, pdf = build(tmp_path, "outline", outline_cycles())
+    assert code == 0 and "Traceback" not in err, err
+    assert secs < 30
+    titles = [str(o.title) for o in PdfReader(pdf).outline if not isinstance(o, list)]
+    assert "T" in titles
+    assert verify(pdf)[0] == 0
