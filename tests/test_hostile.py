@@ -116,3 +116,66 @@ def test_outline_cycles_through_next_and_first_end(tmp_path: Path) -> None:
     titles = [str(o.title) for o in PdfReader(pdf).outline if not isinstance(o, list)]
     assert "T" in titles
     assert verify(pdf)[0] == 0
+
+
+def _bad_page(
+    page: str, extra: dict[int, str | tuple[str, bytes]] | None = None
+) -> dict[int, str | tuple[str, bytes]]:
+    return {
+        1: "<< /Type /Catalog /Pages 2 0 R >>",
+        2: "<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /Font << /F1 7 0 R >> >> >>",
+        3: f"<< /Type /Page /Parent 2 0 R /Contents 5 0 R {page} >>",
+        5: rawpdf.content("broken"),
+        7: rawpdf.FONT,
+        **(extra or {}),
+    }
+
+
+BROKEN = {
+    "nomediabox": _bad_page(""),
+    "shortbox": _bad_page("/MediaBox [0 0 612]"),
+    "deep": _bad_page(
+        "/MediaBox [0 0 612 792] /Annots [8 0 R]",
+        {
+            8: "<< /Type /Annot /Subtype /Square /Rect [0 0 10 10] /Foo 9 0 R >>",
+            9: "[" * 100_000 + "]" * 100_000,
+        },
+    ),
+}
+
+
+def test_each_broken_paper_is_an_error_naming_it_and_keep_going_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    good = rawpdf.write(tmp_path / "good.pdf", outline_cycles())
+    for name, objs in BROKEN.items():
+        bad = rawpdf.write(tmp_path / f"{name}.pdf", objs)
+        m = tmp_path / f"{name}.toml"
+        m.write_text(
+            '[bundle]\nname = "h"\nversion = "v1"\n'
+            f'[[papers]]\nkey = "good"\ntitle = "Good"\npath = "{good}"\n'
+            f'[[papers]]\nkey = "{name}"\ntitle = "Bad"\npath = "{bad}"\n'
+        )
+        for more, want in (([], 1), (["--keep-going"], 3)):
+            t0 = time.monotonic()
+            p = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "paperbundle",
+                    "build",
+                    str(m),
+                    "-o",
+                    str(tmp_path / f"o-{name}{want}"),
+                    "--quiet",
+                    *more,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert time.monotonic() - t0 < 30
+            assert p.returncode == want, (name, p.returncode, p.stderr)
+            assert "Traceback" not in p.stderr, p.stderr
+            assert f"{name} ({bad}): unreadable: merge failed" in p.stderr, p.stderr
+        assert len(PdfReader(tmp_path / f"o-{name}3" / "h-v1.pdf").pages) == 2 + 1

@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -359,6 +359,14 @@ def _count_items(items: list[_Item]) -> int:
 # --------------------------------------------------------------------------- the merge
 
 
+def _check_boxes(pages: Sequence[Any]) -> None:
+    """Every merged page has a usable /MediaBox (inherited or its own); ValueError when not."""
+    for n, page in enumerate(pages, 1):
+        box = page.mediabox
+        if not all(math.isfinite(float(v)) for v in box) or box.width == 0 or box.height == 0:
+            raise ValueError(f"page {n} has an empty /MediaBox")
+
+
 def _top_view(page: Any) -> list[PdfObject]:
     top = float(page.mediabox.top)
     return [NameObject("/XYZ"), NullObject(), FloatObject(top), NullObject()]
@@ -664,11 +672,18 @@ def assemble(
         except ValueError as exc:
             raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
         start = len(writer.pages)
+        # One boundary per paper: whatever its objects make pypdf (or us) raise, a missing or
+        # malformed /MediaBox and nesting too deep for Python included, is an error naming it.
         try:
             outlines[paper.key] = merger.add_paper(paper, reader, kept)
+            _check_boxes(writer.pages[start:])
         except PdfError:
             raise
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except RecursionError:
+            raise PdfError(
+                paper.key, paper.source, "unreadable", "merge failed: objects nested too deep"
+            ) from None
+        except Exception as exc:  # pypdf raises many kinds on damaged files
             raise PdfError(paper.key, paper.source, "unreadable", f"merge failed: {exc}") from None
         first_ref[paper.key] = writer.pages[start]
         reporter.stage_advanced()
