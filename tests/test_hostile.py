@@ -179,3 +179,42 @@ def test_each_broken_paper_is_an_error_naming_it_and_keep_going_leaves_it_out(
             assert "Traceback" not in p.stderr, p.stderr
             assert f"{name} ({bad}): unreadable: merge failed" in p.stderr, p.stderr
         assert len(PdfReader(tmp_path / f"o-{name}3" / "h-v1.pdf").pages) == 2 + 1
+
+
+SAFE_URIS = ["https://example.org/a", "HTTP://example.org/b", "mailto:a@example.org"]
+UNSAFE_URIS = [
+    "\\\\host\\share\\x",
+    "javascript\0:app.alert(1)",
+    " JaVaScRiPt:app.alert(2)",
+    "java\tscript:app.alert(3)",
+    "\u202ejavascript:app.alert(4)".encode("utf-16-be").decode("latin-1"),
+    "file:///etc/passwd",
+    "data:text/html,x",
+    "ftp://example.org/c",
+    "//example.org/no-scheme",
+    "relative/path.html",
+]
+
+
+def test_links_keep_only_http_https_and_mailto(tmp_path: Path) -> None:
+    uris = SAFE_URIS + UNSAFE_URIS
+    annots = " ".join(f"{20 + i} 0 R" for i in range(len(uris)))
+    objs = _paper("", {3: f"<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [{annots}] >>"})
+    for i, u in enumerate(uris):
+        hexed = u.encode("latin-1").hex()
+        objs[20 + i] = (
+            f"<< /Type /Annot /Subtype /Link /Rect [0 {i * 20} 50 {i * 20 + 10}] "
+            f"/A << /S /URI /URI <{hexed}> >> >>"
+        )
+    code, err, secs, pdf = build(tmp_path, "links", objs)
+    assert code == 0 and secs < 30, err
+    kept = set()
+    for page in PdfReader(pdf).pages:
+        for a in page.get("/Annots") or []:
+            action = a.get_object().get("/A")
+            if action is not None and "/URI" in action:
+                kept.add(str(action["/URI"]))
+    # the front matter adds its own homepage link
+    assert set(SAFE_URIS) <= kept and len(kept) == len(SAFE_URIS) + 1, kept
+    assert all(k.lower().startswith(("http://", "https://", "mailto:")) for k in kept), kept
+    assert verify(pdf)[0] == 0
