@@ -9,7 +9,6 @@ files from the inputs never reach the bundle. The assembler removes them while m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from urllib.parse import urlsplit
 
 from pypdf.generic import (
     ArrayObject,
@@ -42,18 +41,42 @@ SAFE_ACTIONS = {"/GoTo", "/URI", "/Named"}
 # All a kept action may hold: anything else could reach back into its source (a /Parent to the
 # catalog, say) or chain another action.
 SAFE_ACTION_KEYS = {"/Type", "/S", "/D", "/SD", "/URI", "/IsMap", "/N"}
-# A link may open these kinds of URI (and relative ones); javascript:, file:, data: ... may not.
-SAFE_SCHEMES = {"http", "https", "mailto", "ftp"}
+# A link may open only these kinds of URI; javascript:, file:, data:, UNC paths (\\host\share),
+# relative and scheme-less ones may not.
+SAFE_SCHEMES = {"http", "https", "mailto"}
 # Annotation types that carry or play embedded or active content.
 DROPPED_ANNOTS = {"/FileAttachment", "/Screen", "/Movie", "/Sound", "/RichMedia", "/3D"}
 
 
+def _unhidden(uri: str) -> str:
+    """``uri`` without what a viewer might skip over: whitespace, C0 and C1 controls, DEL and
+    the bidi embeddings, overrides and isolates (``java\0script:`` is ``javascript:``)."""
+    return "".join(
+        c
+        for c in uri
+        if not (
+            c.isspace()
+            or ord(c) < 0x20
+            or 0x7F <= ord(c) <= 0x9F
+            or 0x202A <= ord(c) <= 0x202E
+            or 0x2066 <= ord(c) <= 0x2069
+        )
+    )
+
+
+def uri_scheme(uri: str) -> str:
+    """The scheme of ``uri``, case-folded, once hidden characters are gone ("" when none)."""
+    clean = _unhidden(uri)
+    head, sep, _ = clean.partition(":")
+    if not sep or not head or not head[0].isascii() or not head[0].isalpha():
+        return ""
+    if not all(c.isascii() and (c.isalnum() or c in "+-.") for c in head):
+        return ""
+    return head.casefold()
+
+
 def uri_allowed(uri: str) -> bool:
-    try:
-        scheme = urlsplit(uri.strip()).scheme.lower()
-    except ValueError:
-        return False
-    return scheme == "" or scheme in SAFE_SCHEMES
+    return uri_scheme(uri) in SAFE_SCHEMES
 
 
 def bad_action(x: PdfObject | None) -> str | None:
@@ -69,7 +92,8 @@ def bad_action(x: PdfObject | None) -> str | None:
         uri = x.get("/URI")
         uri_s = str(uri.get_object()) if uri is not None else ""
         if not uri_allowed(uri_s):
-            return f"URI action to {uri_s.split(':', 1)[0]}:"
+            scheme = uri_scheme(uri_s)
+            return f"URI action to {scheme}:" if scheme else "URI action without a safe scheme"
     return None
 
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -205,24 +205,35 @@ def _get(d: DictionaryObject, key: str) -> PdfObject | None:
     return v.get_object() if isinstance(v, IndirectObject) else v
 
 
-def _walk_name_tree(node: DictionaryObject, depth: int = 0) -> Iterator[tuple[str, PdfObject]]:
-    if depth > 64:
-        return
-    names = _get(node, "/Names")
-    if isinstance(names, ArrayObject):
-        for i in range(0, len(names) - 1, 2):
-            k = names[i]
-            k = k.get_object() if isinstance(k, IndirectObject) else k
-            if isinstance(k, ByteStringObject):
-                yield _bytes_name(k), names[i + 1]
-            else:
-                yield str(k), names[i + 1]
-    kids = _get(node, "/Kids")
-    if isinstance(kids, ArrayObject):
-        for kid in kids:
-            kid = kid.get_object()
-            if isinstance(kid, DictionaryObject):
-                yield from _walk_name_tree(kid, depth + 1)
+MAX_TREE_NODES = 100_000  # nodes of one name or field tree; a node listed twice costs once
+MAX_TREE_DEPTH = 64
+
+
+def _walk_name_tree(root: DictionaryObject) -> Iterator[tuple[str, PdfObject]]:
+    """Every (key, value) of a name tree, each node visited once (a node listed twice, or a
+    cycle through /Kids, costs nothing more); stops after MAX_TREE_NODES nodes."""
+    seen: set[int] = {id(root)}
+    stack: list[tuple[DictionaryObject, int]] = [(root, 0)]
+    visited = 0
+    while stack and visited < MAX_TREE_NODES:
+        node, depth = stack.pop()
+        visited += 1
+        names = _get(node, "/Names")
+        if isinstance(names, ArrayObject):
+            for i in range(0, len(names) - 1, 2):
+                k = names[i]
+                k = k.get_object() if isinstance(k, IndirectObject) else k
+                if isinstance(k, ByteStringObject):
+                    yield _bytes_name(k), names[i + 1]
+                else:
+                    yield str(k), names[i + 1]
+        kids = _get(node, "/Kids")
+        if isinstance(kids, ArrayObject) and depth < MAX_TREE_DEPTH:
+            for kid in reversed(kids):
+                kid = kid.get_object()
+                if isinstance(kid, DictionaryObject) and id(kid) not in seen:
+                    seen.add(id(kid))
+                    stack.append((kid, depth + 1))
 
 
 def _plain(v: PdfObject) -> PdfObject:
@@ -259,7 +270,7 @@ def _read_outline(
     def walk(first: PdfObject | None, depth: int) -> list[_Item]:
         items: list[_Item] = []
         node = first
-        while node is not None and depth < 32:
+        while node is not None and depth < 32 and len(seen) < MAX_TREE_NODES:
             if isinstance(node, IndirectObject):
                 if node.idnum in seen:
                     break
@@ -346,6 +357,14 @@ def _count_items(items: list[_Item]) -> int:
 
 
 # --------------------------------------------------------------------------- the merge
+
+
+def _check_boxes(pages: Sequence[Any]) -> None:
+    """Every merged page has a usable /MediaBox (inherited or its own); ValueError when not."""
+    for n, page in enumerate(pages, 1):
+        box = page.mediabox
+        if not all(math.isfinite(float(v)) for v in box) or box.width == 0 or box.height == 0:
+            raise ValueError(f"page {n} has an empty /MediaBox")
 
 
 def _top_view(page: Any) -> list[PdfObject]:
@@ -551,10 +570,13 @@ class _Merger:
         wrapper = DictionaryObject({NameObject("/T"): create_string_object(name)})
         wrapper_ref = w._add_object(wrapper)
         kids = ArrayObject()
+        seen_fields: set[int] = set()
         for f in fields:
             new_f = f.clone(w) if isinstance(f, IndirectObject) else w._add_object(f.clone(w))
             fd = new_f.get_object()
-            if isinstance(fd, DictionaryObject) and _prune_field(fd):
+            if id(fd) in seen_fields:
+                continue  # a field listed twice in /Fields is taken once
+            if isinstance(fd, DictionaryObject) and _prune_field(fd, seen_fields):
                 fd[NameObject("/Parent")] = wrapper_ref
                 kids.append(fd.indirect_reference)
         if not kids:
@@ -583,18 +605,31 @@ class _Merger:
             self.need_appearances = True
 
 
-def _prune_field(fd: DictionaryObject, depth: int = 0) -> bool:
-    """Drop kids that became null (widgets on dropped pages); False when nothing is left."""
-    if depth > 32:
+def _prune_field(fd: DictionaryObject, seen: set[int] | None = None, depth: int = 0) -> bool:
+    """Drop kids that became null (widgets on dropped pages); False when nothing is left.
+    Each field is visited once: a kid listed twice, or a /Kids cycle, is kept only once."""
+    seen = set() if seen is None else seen
+    if depth > 32 or len(seen) >= MAX_TREE_NODES:
         return False
+    seen.add(id(fd))
     kids = _get(fd, "/Kids")
     if not isinstance(kids, ArrayObject):
         return True
     alive = ArrayObject()
+    dropped = False
     for k in kids:
         kd = k.get_object()
-        if isinstance(kd, DictionaryObject) and _prune_field(kd, depth + 1):
+        if isinstance(kd, DictionaryObject) and id(kd) in seen:
+            continue  # listed twice, or a cycle back up the tree
+        if isinstance(kd, DictionaryObject) and _prune_field(kd, seen, depth + 1):
             alive.append(k)
+            if fd.indirect_reference is not None:  # /Parent is the field above, never a loop
+                kd[NameObject("/Parent")] = fd.indirect_reference
+        else:
+            dropped = True
+    if not alive and not dropped:  # only repeats: a terminal field after all
+        del fd["/Kids"]
+        return True
     if not alive:
         return fd.get("/Subtype") == "/Widget"
     fd[NameObject("/Kids")] = alive
@@ -637,11 +672,18 @@ def assemble(
         except ValueError as exc:
             raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
         start = len(writer.pages)
+        # One boundary per paper: whatever its objects make pypdf (or us) raise, a missing or
+        # malformed /MediaBox and nesting too deep for Python included, is an error naming it.
         try:
             outlines[paper.key] = merger.add_paper(paper, reader, kept)
+            _check_boxes(writer.pages[start:])
         except PdfError:
             raise
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except RecursionError:
+            raise PdfError(
+                paper.key, paper.source, "unreadable", "merge failed: objects nested too deep"
+            ) from None
+        except Exception as exc:  # pypdf raises many kinds on damaged files
             raise PdfError(paper.key, paper.source, "unreadable", f"merge failed: {exc}") from None
         first_ref[paper.key] = writer.pages[start]
         reporter.stage_advanced()
