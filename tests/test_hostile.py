@@ -218,3 +218,43 @@ def test_links_keep_only_http_https_and_mailto(tmp_path: Path) -> None:
     assert set(SAFE_URIS) <= kept and len(kept) == len(SAFE_URIS) + 1, kept
     assert all(k.lower().startswith(("http://", "https://", "mailto:")) for k in kept), kept
     assert verify(pdf)[0] == 0
+
+
+def _check(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    m = tmp_path / "m.toml"
+    m.write_text(text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "paperbundle", "check", str(m)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+PAPER = '[[papers]]\nkey = "a"\ntitle = "A"\nurl = "https://example.org/a.pdf"\n'
+
+
+def test_manifests_with_control_or_bidi_characters_are_refused(tmp_path: Path) -> None:
+    cases = {
+        'name = "h\\n"\nversion = "v1"\n': "bundle.name",
+        'name = "h"\nversion = "v1\\n"\n': "bundle.version",
+        'name = "h"\nversion = "v1"\ntitle = "evil\\u202Etxt.exe"\n': "bundle.title",
+        'name = "h"\nversion = "v1"\ntitle = "a\\u009Bb"\n': "bundle.title",
+        'name = "h"\nversion = "v1"\ntitle = "a\\u007Fb"\n': "bundle.title",
+        'name = "h"\nversion = "v1"\ntitle = "a\\u001B[31mred"\n': "bundle.title",
+        'name = "h"\nversion = "v1"\ncurator = "a\\u2066b"\n': "bundle.curator",
+        'name = "h"\nversion = "v1"\ndescription = "a\\u0007b"\n': "bundle.description",
+    }
+    for body, where in cases.items():
+        p = _check(tmp_path, "[bundle]\n" + body + PAPER)
+        assert p.returncode == 2, (body, p.stderr)
+        assert where in p.stderr, (body, p.stderr)
+        assert "\x1b" not in p.stderr and "\u202e" not in p.stderr and "\x9b" not in p.stderr
+    p = _check(
+        tmp_path, '[bundle]\nname = "h"\nversion = "v1"\n' + PAPER.replace('"a"', '"a\\n"', 1)
+    )
+    assert p.returncode == 2 and "papers[0].key" in p.stderr, p.stderr
+    # tab and newline in description, and the zero-width joiners, are fine
+    ok = '[bundle]\nname = "h"\nversion = "v1"\ndescription = "a\\tb\\nc"\ntitle = "x\\u200Dy\\u200Fz"\n'
+    p = _check(tmp_path, ok + PAPER)
+    assert p.returncode == 0, p.stderr

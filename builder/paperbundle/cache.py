@@ -185,7 +185,7 @@ class Cache:
         return self.root / "locks"
 
     def object_path(self, sha256: str) -> Path:
-        if not SHA256_RE.match(sha256):
+        if not SHA256_RE.fullmatch(sha256):
             raise ValueError(f"not a SHA-256: {sha256!r}")
         return self.objects_dir / sha256[:2] / f"{sha256}.pdf"
 
@@ -296,7 +296,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 def _entry_from_json(data: dict[str, Any], cache: Cache) -> CacheEntry | None:
     url, sha, size, pages = (data.get(k) for k in ("url", "sha256", "size", "page_count"))
-    if not (isinstance(url, str) and isinstance(sha, str) and SHA256_RE.match(sha)):
+    if not (isinstance(url, str) and isinstance(sha, str) and SHA256_RE.fullmatch(sha)):
         return None
     if not (isinstance(size, int) and isinstance(pages, int)) or size < 0 or pages < 0:
         return None
@@ -317,7 +317,7 @@ def _object_files(cache: Cache) -> Iterator[tuple[str, Path]]:
     if not cache.objects_dir.is_dir():
         return
     for p in cache.objects_dir.glob("*/*.pdf"):
-        if SHA256_RE.match(p.stem):
+        if SHA256_RE.fullmatch(p.stem):
             yield p.stem, p
 
 

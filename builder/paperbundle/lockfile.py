@@ -101,7 +101,7 @@ def read_lock(path: Path) -> Lock | None:
         papers = {}
     for key, e in papers.items():
         where = f"papers.{key}"
-        if not KEY_RE.match(key):
+        if not KEY_RE.fullmatch(key):
             bad(where, f"{key!r} is not a valid paper key")
             continue
         if not isinstance(e, dict):
@@ -114,7 +114,7 @@ def read_lock(path: Path) -> Lock | None:
         url, sha, size, pages = (e.get(k) for k in ("url", "sha256", "size", "page_count"))
         if not isinstance(url, str) or not url:
             bad(f"{where}.url", "must be a non-empty string")
-        if not isinstance(sha, str) or not SHA256_RE.match(sha):
+        if not isinstance(sha, str) or not SHA256_RE.fullmatch(sha):
             bad(f"{where}.sha256", "must be 64 lower-case hexadecimal digits (a SHA-256)")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             bad(f"{where}.size", f"must be a non-negative integer, not {size!r}")

@@ -370,7 +370,7 @@ def _type_name(value: Any) -> str:
 
 def _check_name(what: str) -> Callable[[str], str | None]:
     def check(v: str) -> str | None:
-        if not NAME_RE.match(v):
+        if not NAME_RE.fullmatch(v):
             return (
                 f"{what} {v!r} may use only letters, digits, '.', '_' and '-', "
                 "and must start with a letter or digit"
@@ -397,29 +397,41 @@ def _check_pages(v: str) -> str | None:
 
 
 def _check_sha(v: str) -> str | None:
-    if not SHA256_RE.match(v.lower()):
+    if not SHA256_RE.fullmatch(v.lower()):
         return "must be 64 hexadecimal digits (a SHA-256)"
     return None
 
 
 def _check_key(v: str) -> str | None:
-    if not KEY_RE.match(v):
+    if not KEY_RE.fullmatch(v):
         return f"key {v!r} may use only a-z, 0-9, '.', '_' and '-', and must start with a-z or 0-9"
     if len(v) > 100:
         return "key is longer than 100 characters"
     return None
 
 
-def _check_text(v: str) -> str | None:
-    if any(ord(c) < 32 and c not in "\n\t" for c in v):
-        return "contains control characters"
+def hostile_char(c: str) -> bool:
+    """C0 and C1 controls, DEL, and the bidi embeddings, overrides and isolates: characters that
+    can rewrite a terminal or reorder what a reader sees (U+200C-U+200F stay allowed)."""
+    o = ord(c)
+    return o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
+
+
+def _check_text(v: str, allowed: str = "") -> str | None:
+    for i, c in enumerate(v):
+        if hostile_char(c) and c not in allowed:
+            return f"contains the control or bidi character U+{ord(c):04X} (at {i})"
     return None
+
+
+def _check_description(v: str) -> str | None:
+    return _check_text(v, "\n\t")
 
 
 def _check_short(v: str) -> str | None:
     """affiliation, venue: one line of plain text, at most 200 characters."""
-    if any(not c.isprintable() for c in v):
-        return "contains control characters"
+    if problem := _check_text(v):
+        return problem
     if len(v) > 200:
         return f"is {len(v)} characters long; at most 200"
     return None
@@ -488,7 +500,7 @@ def _parse_bundle(c: _Checker, data: dict[str, Any], base: Path) -> Bundle | Non
     version = c.get(b, "version", w, str, required=True, check=_check_name("version"))
     title = c.get(b, "title", w, str, check=_check_text)
     subtitle = c.get(b, "subtitle", w, str, check=_check_text)
-    description = c.get(b, "description", w, str, check=_check_text)
+    description = c.get(b, "description", w, str, check=_check_description)
     curator = c.get(b, "curator", w, str, check=_check_text)
     homepage = c.get(b, "homepage", w, str, check=_check_url)
     date = b.get("date")

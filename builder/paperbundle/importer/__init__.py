@@ -211,7 +211,7 @@ def import_readme(
     at least one paper).
     """
     for what, value in (("--name", name), ("--version", version)):
-        if value is not None and not NAME_RE.match(value):
+        if value is not None and not NAME_RE.fullmatch(value):
             raise UsageError(
                 f"{what} {value!r} may use only letters, digits, '.', '_' and '-', "
                 "and must start with a letter or digit"
