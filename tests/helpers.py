@@ -107,3 +107,25 @@ class PaperServer:
     @property
     def github_mirror(self) -> str:
         return f"https://github.com/={self.server.url_for('/gh/')}"
+
+
+def assert_verified(out: str, pdf: Path, papers: int) -> None:
+    """`verify` said ok *and* names what it checked, with counts this test computes on its own
+    (pages with pypdf, internal links with tests/linkcheck.py): a verify that skipped its checks
+    and answered "ok" would not print them."""
+    from pypdf import PdfReader
+
+    from tests import linkcheck
+
+    reader = PdfReader(pdf)
+    links = sum(len(page) for page in linkcheck.internal_links(reader))
+    assert links > 0
+    expected = (
+        f"ok  {len(reader.pages)} pages, {papers} papers",
+        f"ok  {links} internal links land inside their own paper",
+        f"ok  outline has all {papers} papers",
+        "ok  no active content",
+        "contents rows link to their papers, in order",
+    )
+    for line in expected:
+        assert line in out, (line, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -175,3 +176,45 @@ def test_prune_leaves_a_url_being_downloaded(tmp_path: Path) -> None:
         held.release()
     assert result.removed_entries == () and cache.lookup(URL_A) is not None
     assert cache_prune(tmp_path / "c", [manifest(tmp_path, [URL_B])]).removed_entries == (URL_A,)
+
+
+def test_commit_renames_the_file_into_place(tmp_path: Path) -> None:
+    """A commit moves the validated file (same inode, source gone); it never copies or rewrites it,
+    so no reader, and no kill, can ever meet a half-written object under its final name."""
+    cache = Cache(tmp_path / "c")
+    tmp = cache.new_temp(".pdf")
+    tmp.write_bytes(A)
+    inode = tmp.stat().st_ino
+    entry = cache.commit(URL_A, tmp, sha(A), len(A), 1)
+    assert not tmp.exists(), "the temp file was copied, not renamed"
+    assert entry.path.stat().st_ino == inode, "the object is a new file, not the renamed one"
+    assert entry.path.read_bytes() == A
+    assert entry.path.stat().st_mode & 0o222 == 0  # read-only once in place
+
+
+def test_a_reader_never_sees_a_partial_object(tmp_path: Path) -> None:
+    """While a large file is committed, a reader polling its final name sees none or all of it."""
+    cache = Cache(tmp_path / "c")
+    big = make_pdf("Big", 1) + b"%" + os.urandom(24_000_000) + b"\n%%EOF\n"
+    digest = sha(big)
+    final = cache.object_path(digest)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                seen.append(final.stat().st_size)
+
+    tmp = cache.new_temp(".pdf")
+    tmp.write_bytes(big)
+    t = threading.Thread(target=poll)
+    t.start()
+    try:
+        cache.commit(URL_B, tmp, digest, len(big), 1)
+        time.sleep(0.05)
+    finally:
+        done.set()
+        t.join()
+    assert seen, "the poller never saw the object"
+    assert set(seen) == {len(big)}, f"partial sizes seen: {sorted(set(seen))[:5]}"

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from paperbundle.cli import main
 from tests import linkcheck as lc
+from tests.helpers import assert_verified
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
@@ -215,6 +216,9 @@ def test_verify_accepts_the_corpus_bundle(
     code = main(["verify", str(corpus_bundle["out"] / "Corpus-v1.zip")])
     out = capsys.readouterr()
     assert code == 0, out.err
+    pdf = corpus_bundle["out"] / "Corpus-v1.pdf"
+    assert_verified(out.out, pdf, len(corpus_bundle["files"]))
+    assert "ok  Corpus-v1.zip matches Corpus-v1.sha256" in out.out, out.out
 
 
 def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from paperbundle import text as tx
 from paperbundle.frontmatter import (
@@ -163,8 +164,14 @@ def test_contents_rows_links_and_numbers(seed: Manifest) -> None:
     assert [lk.target_key for lk in fm.links] == order
     for label in ("1", "11", "22", "34"):
         assert re.search(rf"(^|\s){label}(\s|$)", text), label
-    # page numbers follow their titles on the same line
-    assert re.search(r"IO-\s*Awareness\s+1\b", text) or re.search(r"Awareness 1\b", text)
+    # each page number stands on the baseline of its title's last line, right-aligned with the
+    # others: FlashAttention's "1" beside "IO-Awareness", the next rows' numbers in one column
+    placed = _placed_pieces(r.pages[1])
+    (title_y,) = {y for t, x, y in placed if "Awareness" in t}
+    numbers = {t.strip(): (x, y) for t, x, y in placed if t.strip() in ("1", "11", "22", "34")}
+    assert set(numbers) == {"1", "11", "22", "34"}, placed
+    assert abs(numbers["1"][1] - title_y) < 0.5, (numbers, title_y)
+    assert numbers["1"][0] > 400 and abs(numbers["1"][0] - numbers["11"][0]) < 12, numbers
     for lk in fm.links:
         x1, y1, x2, y2 = lk.rect
         assert lk.page_index == 1
@@ -197,6 +204,20 @@ def _text_pieces(page: Any) -> list[tuple[str, str]]:
     return pieces
 
 
+def _placed_pieces(page: Any) -> list[tuple[str, float, float]]:
+    """Each text piece drawn on the page with its start (x, y) in page space."""
+    pieces: list[tuple[str, float, float]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            pieces.append((text, float(x), float(y)))
+
+    page.extract_text(visitor_text=visit)
+    return pieces
+
+
 def test_fonts_embedded_and_cover_every_glyph(seed: Manifest) -> None:
     _, r = render(seed)
     names = {"DejaVuSans": "PB-DejaVuSans", "DejaVuSans-Bold": "PB-DejaVuSans-Bold"}
@@ -216,7 +237,11 @@ def test_fonts_embedded_and_cover_every_glyph(seed: Manifest) -> None:
             bad = [c for c in text if c not in "\n " and ord(c) not in cover]
             assert not bad, (fname, text, bad)
     assert seen_fonts == set(names)
-    assert all(f.parent == tx.FONT_DIR for f in tx.FONT_DIR.glob("*.ttf"))
+    # the fonts reportlab embedded are the package's own files, never the machine's
+    for name, file in tx._FONT_FILES.items():
+        face = pdfmetrics.getFont(name).face
+        assert Path(face.filename).resolve() == (tx.FONT_DIR / file).resolve(), name
+    assert tx.FONT_DIR.resolve().parent == Path(tx.__file__).resolve().parent
 
 
 def test_bundled_font_files_and_licences() -> None:
