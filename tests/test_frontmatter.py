@@ -404,3 +404,36 @@ def test_wrap_never_overflows() -> None:
         lines = tx.wrap(text, 10, width)
         assert all(tx.width(line, 10) <= width + 0.01 for line in lines)
         assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_muted_line_authors_affiliation_venue(tmp_path: Path) -> None:
+    """Under the title: the first three authors, then "et al.", then affiliation and venue, each
+    left out with its separator when unknown; past one line it is cut with an ellipsis."""
+    papers = [
+        {
+            "key": "many",
+            "title": "Many authors",
+            "url": "https://arxiv.org/abs/2205.14135",
+            "authors": "Tri Dao, Daniel Y. Fu, Stefano Ermon, Atri Rudra, Christopher Ré",
+            "affiliation": "Stanford",
+            "venue": "NeurIPS 2022",
+        },
+        {
+            "key": "venue",
+            "title": "Venue only",
+            "url": "https://arxiv.org/abs/1706.03762",
+            "venue": "NeurIPS 2017",
+        },
+        {
+            "key": "long",
+            "title": "Long affiliation",
+            "url": "https://arxiv.org/abs/1910.02054",
+            "affiliation": "Lab " * 45 + "END",
+        },
+    ]
+    _, r = render(make_manifest(tmp_path, papers))
+    text = " ".join(page_text(r, 1).split())
+    assert "Tri Dao, Daniel Y. Fu, Stefano Ermon et al. · Stanford · NeurIPS 2022" in text, text
+    assert "Atri Rudra" not in text
+    assert "NeurIPS 2017" in text and "· NeurIPS 2017" not in text
+    assert "END" not in text and "Lab Lab" in text and "…" in text

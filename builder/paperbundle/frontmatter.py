@@ -353,8 +353,7 @@ def _build_rows(
         if not lines:
             lines = [""]
         authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
-        if paper.affiliation or paper.venue:  # the muted line: authors · affiliation · venue
-            authors = " · ".join(x for x in (authors, paper.affiliation, paper.venue) if x)
+        authors = muted_line(authors, paper.affiliation, paper.venue)
         # the paper link last, so that arXiv ids form a column at the right edge
         links: list[tuple[str, str]] = []
         if paper.code:
@@ -450,16 +449,14 @@ META_SEP = "  ·  "
 MIN_AUTHORS_W = 150.0
 
 
-def shorten_authors(authors: str, max_width: float) -> str:
-    """Authors fitted to ``max_width``: whole names then "et al." if possible, else an ellipsis."""
-    if tx.width(authors, META_SIZE) <= max_width:
-        return authors
+def muted_line(authors: str, *rest: str | None) -> str:
+    """The contents row's muted line: the first three authors, then "et al.", then the other
+    fields (affiliation, venue), joined by " · "; an unknown field and its separator are left out.
+    """
     names = [n.strip() for n in authors.replace(";", ",").split(",") if n.strip()]
-    for k in range(len(names) - 1, 0, -1):
-        shown = ", ".join(names[:k]) + ", et al."
-        if tx.width(shown, META_SIZE) <= max_width:
-            return shown
-    return tx.truncate(authors, META_SIZE, max_width)
+    if len(names) > 3:
+        authors = ", ".join(names[:3]) + " et al."
+    return " · ".join(x for x in (authors, *rest) if x)
 
 
 def _links_width(links: list[tuple[str, str]]) -> float:
@@ -482,8 +479,8 @@ def _meta_lines(
     room = avail - lw - (18.0 if links else 0.0)
     full = tx.width(authors, META_SIZE)
     if full <= room or room >= MIN_AUTHORS_W:
-        return [(shorten_authors(authors, room), links)]
-    lines: list[tuple[str, list[tuple[str, str]]]] = [(shorten_authors(authors, avail), [])]
+        return [(tx.truncate(authors, META_SIZE, room), links)]
+    lines: list[tuple[str, list[tuple[str, str]]]] = [(tx.truncate(authors, META_SIZE, avail), [])]
     if links:
         lines.append(("", links))
     return lines
