@@ -234,10 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser(
         "verify",
-        help="re-check a built release zip",
-        description="Re-check a built release zip: checksums, PDF and its contents.",
+        help="re-check a built release zip, or its PDF alone",
+        description="Re-check a built release: the zip (checksums, members, the PDF and "
+        "CONTENTS.md), or the bundle PDF alone (its checksum when the .sha256 is beside it).",
     )
-    v.add_argument("zip", type=Path, help="the release zip to check")
+    v.add_argument("zip", type=Path, help="the release zip, or the bundle PDF, to check")
     _add_common(v)
 
     ca = sub.add_parser(
@@ -517,9 +518,9 @@ def cmd_diff(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.verify import verify_release
+    from paperbundle.verify import verify_path
 
-    report = verify_release(args.zip)
+    report = verify_path(args.zip)
     for line in report:
         print(line)
     return EXIT_OK

@@ -110,7 +110,7 @@ def contents_markdown(
     if b.homepage:
         lines += [f"Homepage: <{md_url(b.homepage)}>", ""]
     section_of = _sections(manifest)
-    header = ["| Page | Label | Title | Date | Links |", "|---:|---|---|---|---|"]
+    header = ["| Page | Label | Title | By | Date | Links |", "|---:|---|---|---|---|---|"]
     current: str | None = None
     for n, row in enumerate(rows):
         p = row.paper
@@ -121,10 +121,10 @@ def contents_markdown(
         code = f"[code]({md_url(p.code)})" if p.code else ""
         links = " ".join(x for x in [_link(p), code] if x)
         label, title = md_escape(p.label or ""), md_escape(p.title)
-        if p.affiliation or p.venue:  # muted: who and where
-            title += " · *" + " · ".join(md_escape(x) for x in (p.affiliation, p.venue) if x) + "*"
+        who = " · ".join(md_escape(x) for x in (p.authors, p.affiliation, p.venue) if x)
+        by = f"*{who}*" if who else ""  # muted, in a column of its own: the title stays the title
         date_s = md_escape(p.date or "")
-        lines.append(f"| {row.first_page} | {label} | {title} | {date_s} | {links} |")
+        lines.append(f"| {row.first_page} | {label} | {title} | {by} | {date_s} | {links} |")
     lines.append("")
     return "\n".join(lines)
 

@@ -38,6 +38,49 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def verify_path(path: Path) -> list[str]:
+    """``verify`` of a release zip, or of the bundle PDF alone (the main release asset), told
+    apart by their first bytes rather than their names."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(5)
+    except OSError as exc:
+        raise VerifyError(str(path), [exc.strerror or str(exc)]) from None
+    if head.startswith(b"%PDF-"):
+        return verify_pdf(path)
+    return verify_release(path)
+
+
+def _sums_beside(path: Path, stem: str) -> Path:
+    base = re.sub(r"-part\d+$", "", stem)  # the volumes of one release share its checksums
+    return path.with_name(f"{base}.sha256")
+
+
+def verify_pdf(pdf_path: Path) -> list[str]:
+    """The PDF checks of :func:`verify_release`, and its checksum when the ``.sha256`` file is
+    beside it; the report says which checks ran."""
+    problems: list[str] = []
+    report: list[str] = []
+    data = pdf_path.read_bytes()
+    sums_path = _sums_beside(pdf_path, pdf_path.stem)
+    sums = _read_sums(sums_path) if sums_path.is_file() else {}
+    # a renamed download ("x (1).pdf") is looked up by the names the checksums file gives
+    listed = [n for n in sums if n.endswith(".pdf")]
+    own = pdf_path.name if pdf_path.name in sums else (listed[0] if len(listed) == 1 else None)
+    if not sums_path.is_file():
+        report.append(f"--  no {sums_path.name} beside the PDF: checksum not checked")
+    elif own is None:
+        problems.append(f"{sums_path.name} has no checksum for {pdf_path.name}")
+    elif _sha(data) != sums[own]:
+        problems.append(f"{pdf_path.name}: sha256 does not match {sums_path.name}")
+    else:
+        report.append(f"ok  {pdf_path.name} matches {sums_path.name}")
+    problems += _check_pdf(data, None, report)
+    if problems:
+        raise VerifyError(str(pdf_path), problems)
+    return report
+
+
 def verify_release(zip_path: Path) -> list[str]:
     """Return report lines when everything holds; raise VerifyError listing every problem."""
     problems: list[str] = []
@@ -72,9 +115,8 @@ def verify_release(zip_path: Path) -> list[str]:
             zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
         )
 
-    base_stem = re.sub(r"-part\d+$", "", stem)
     zip_name = f"{stem}.zip"
-    sums_path = zip_path.with_name(f"{base_stem}.sha256")
+    sums_path = _sums_beside(zip_path, stem)
     sums: dict[str, str] = {}
     if sums_path.is_file():
         sums = _read_sums(sums_path)
@@ -142,7 +184,7 @@ def _contents_rows(contents: str) -> list[tuple[int, str]]:
     return rows
 
 
-def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
+def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str]:
     log = logging.getLogger("pypdf")
     collect = _Collect()
     log.addHandler(collect)
@@ -154,7 +196,7 @@ def _check_pdf(data: bytes, contents: str, report: list[str]) -> list[str]:
     return problems
 
 
-def _check_pdf_inner(data: bytes, contents: str, report: list[str]) -> list[str]:
+def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> list[str]:
     problems: list[str] = []
     every_object: list[Any] = []
     try:
@@ -205,17 +247,44 @@ def _check_pdf_inner(data: bytes, contents: str, report: list[str]) -> list[str]
     range_at = {a: (key, a, b) for key, (a, b) in ranges.items()}
 
     # CONTENTS.md: one row per paper, on the page its label says.
-    rows = _contents_rows(contents)
-    if len(rows) != len(starts):
-        problems.append(f"CONTENTS.md lists {len(rows)} papers, the PDF has {len(starts)}")
-    expected = [(front_end + label - 1, title) for label, title in rows]
-    if sorted(p for p, _ in expected) != [a for _, a in ordered]:
-        problems.append("CONTENTS.md page numbers do not match where the papers start")
+    # Without CONTENTS.md (a lone PDF) a paper's item is known by its page alone.
+    titles: set[tuple[int, str]] | None = None
+    if contents is None:
+        report.append("--  a lone PDF: no CONTENTS.md to compare")
+    else:
+        rows = _contents_rows(contents)
+        if len(rows) != len(starts):
+            problems.append(f"CONTENTS.md lists {len(rows)} papers, the PDF has {len(starts)}")
+        expected = [(front_end + label - 1, title) for label, title in rows]
+        if sorted(p for p, _ in expected) != [a for _, a in ordered]:
+            problems.append("CONTENTS.md page numbers do not match where the papers start")
 
-    # Outline: an item per paper (its title, its first page); everything nested under a paper's
-    # item stays inside that paper.
-    titles = {(p, t) for p, t in expected}
+        # Outline: an item per paper (its title, its first page); everything nested under a paper's
+        # item stays inside that paper.
+        titles = {(p, t) for p, t in expected}
     found: set[int] = set()
+
+    def is_paper_item(item: tuple[int | None, str], children: list[Any] | None = None) -> bool:
+        n = item[0]
+        if n is None:
+            return False
+        if titles is not None:
+            return item in titles
+        # By page alone, a section's item points at its first paper too; it is the one whose
+        # children start other papers.
+        return n in range_at and not (children and holds_papers(children, n))
+
+    def holds_papers(children: list[Any], first: int) -> bool:
+        for child in children:
+            if isinstance(child, list):
+                continue
+            try:
+                m = reader.get_destination_page_number(child)
+            except Exception:
+                continue
+            if m != first and m in range_at:
+                return True
+        return False
 
     def walk(items: list[Any], owner: tuple[str, int, int] | None, in_section: bool) -> None:
         """Top level: Cover and Contents (front matter), papers, or sections holding papers.
@@ -225,7 +294,7 @@ def _check_pdf_inner(data: bytes, contents: str, report: list[str]) -> list[str]
             if isinstance(it, list):  # the children of the item before
                 if owner is not None:
                     walk(it, owner, in_section)
-                elif prev is not None and prev in titles and prev[0] is not None:
+                elif prev is not None and prev[0] is not None and is_paper_item(prev, it):
                     walk(it, range_at.get(prev[0]), in_section)
                 elif not in_section:
                     walk(it, None, True)  # a section's papers
@@ -246,7 +315,7 @@ def _check_pdf_inner(data: bytes, contents: str, report: list[str]) -> list[str]
                         f"outline item {title!r} of {owner[0]} points into "
                         f"{page_owner[n] or 'the front matter'} (page {n + 1})"
                     )
-            elif (n, title) in titles:
+            elif is_paper_item((n, title)):
                 found.add(n)
             elif in_section or (n >= front_end and n not in range_at):
                 problems.append(f"outline item {title!r} (page {n + 1}) is not a paper's")
