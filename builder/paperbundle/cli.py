@@ -453,11 +453,15 @@ def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from paperbundle.lockfile import lock_problems, read_lock
+    from paperbundle.offline import offline_problems
     from paperbundle.pipeline import load_previous
 
     manifest = _load(args.manifest)
     problems: list[str] = []  # the manifest itself (schema, files, previous) was checked on load
     load_previous(manifest)
+    found = offline_problems(manifest, _net_options(args).mirrors)
+    if found:
+        raise ManifestError(found)
     lock = read_lock(manifest.lock_path)
     if lock is not None:
         problems += [f"{manifest.lock_path}: {x}" for x in lock_problems(manifest, lock)]

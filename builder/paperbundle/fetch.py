@@ -208,7 +208,7 @@ def probe_links(manifest: Manifest, options: NetOptions, reporter: Reporter) -> 
     outcomes: dict[tuple[str, bool], tuple[bool, int | None, str, bool | None]] = {}
     groups: dict[str, list[tuple[str, bool]]] = {}
     for url, is_paper in unique:
-        target, _ = _apply_mirror(url, options.mirrors)
+        target, _ = apply_mirror(url, options.mirrors)
         groups.setdefault(_hostport_of(target), []).append((url, is_paper))
 
     def work(items: list[tuple[str, bool]]) -> None:
@@ -384,7 +384,7 @@ class _Net:
 # --------------------------------------------------------------------------- URLs and addresses
 
 
-def _apply_mirror(url: str, mirrors: tuple[tuple[str, str], ...]) -> tuple[str, str | None]:
+def apply_mirror(url: str, mirrors: tuple[tuple[str, str], ...]) -> tuple[str, str | None]:
     """(URL to fetch, trusted host:port of the mirror or None). The longest FROM prefix wins."""
     best: tuple[str, str] | None = None
     for frm, to in mirrors:
@@ -434,7 +434,7 @@ def _proxied(url: str, host: str) -> bool:
     return not (bypass is not None and bypass(host, proxies))
 
 
-def _address_kind(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+def address_kind(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """None for a public address, else what it is."""
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
@@ -470,7 +470,7 @@ def _check_address(url: str, host: str, port: int) -> None:
             raise _Fail("network", f"cannot resolve host {host}: {msg}") from None
         addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for a in addrs:
-        kind = _address_kind(a)
+        kind = address_kind(a)
         if kind is not None:
             raise _Fail(
                 "refused-address",
@@ -627,7 +627,7 @@ class _Transfer:
         self.cache = cache
         self.key = paper.key
         self.url = paper.url
-        self.fetch_url, self.trusted = _apply_mirror(paper.url, net.options.mirrors)
+        self.fetch_url, self.trusted = apply_mirror(paper.url, net.options.mirrors)
         self.pin = pin
         self.pin_reason = pin_reason
         self.part = cache.partial(paper.url)
@@ -900,7 +900,7 @@ class _Fetcher:
             if p.url is None:
                 groups.setdefault("", []).append(p)  # local files: one worker of their own
             else:
-                target, _ = _apply_mirror(p.url, self.options.mirrors)
+                target, _ = apply_mirror(p.url, self.options.mirrors)
                 groups.setdefault(_hostport_of(target), []).append(p)
         results: dict[str, FetchedPaper | PaperError] = {}
 
@@ -1104,7 +1104,7 @@ class _Prober:
         self.key = key
         self.url = url
         self.is_paper = is_paper
-        self.fetch_url, self.trusted = _apply_mirror(url, net.options.mirrors)
+        self.fetch_url, self.trusted = apply_mirror(url, net.options.mirrors)
 
     def run(self) -> tuple[bool, int | None, str, bool | None]:
         try:
