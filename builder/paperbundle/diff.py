@@ -7,7 +7,7 @@ not as removed and added.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from paperbundle.manifest import Manifest, PageRange, Paper, arxiv_id
 from paperbundle.release import md_escape, md_url
@@ -126,11 +126,25 @@ def _md_value(field: str, value: str | None) -> str:
     return f"“{md_escape(value)}”"
 
 
-def diff_markdown(d: ManifestDiff, *, heading_level: int = 2) -> str:
-    """The diff as markdown: ``## Changes since vX`` with Added / Removed / Changed lists."""
+def diff_markdown(
+    d: ManifestDiff, *, heading_level: int = 2, missing: frozenset[str] = frozenset()
+) -> str:
+    """The diff as markdown: ``## Changes since vX`` with Added / Removed / Changed lists.
+
+    ``missing`` names papers of the new manifest that a ``--keep-going`` build left out: they
+    are not called added (the bundle does not hold them); a line says how many were left out."""
+    left_out = [p for p in d.added if p.key in missing]
+    if left_out:
+        d = replace(d, added=tuple(p for p in d.added if p.key not in missing))
     h = "#" * max(1, min(heading_level, 5))
     sub = h + "#"
     lines = [f"{h} Changes since {d.old_version}", ""]
+    if left_out:
+        keys = ", ".join(f"`{p.key}`" for p in left_out)
+        lines += [
+            f"New in the manifest but missing from this build, so not counted as added: {keys}.",
+            "",
+        ]
     if d.empty:
         lines += ["No changes.", ""]
         return "\n".join(lines)

@@ -212,7 +212,8 @@ def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Buil
         if previous is not None:
             from paperbundle.diff import diff_manifests, diff_markdown
 
-            changes = diff_markdown(diff_manifests(previous, manifest))
+            left_out = frozenset(e.key for e in failures)
+            changes = diff_markdown(diff_manifests(previous, manifest), missing=left_out)
         total_pages = sum(v.page_count for v in done.volumes)
         notes_text = notes_markdown(
             manifest,
@@ -404,7 +405,13 @@ def _build_volumes(
         )
         stats = vstats if vi == 1 else _add_stats(stats, vstats)
         contents_md = contents_markdown(
-            manifest, rows, pdf_name=pdf_path.name, total_pages=pages, date=date, volume=vol
+            manifest,
+            rows,
+            pdf_name=pdf_path.name,
+            total_pages=pages,
+            date=date,
+            volume=vol,
+            missing=missing,
         )
         reporter.stage("zip")
         members: list[tuple[str, Path | bytes]] = [

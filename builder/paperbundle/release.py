@@ -65,6 +65,10 @@ def _link(paper: Paper) -> str:
     return f"[arXiv:{aid}]({url})" if aid else f"[pdf]({url})"
 
 
+# The heading under which CONTENTS.md and the notes list the papers a --keep-going build left
+# out; verify reads it back.
+MISSING_HEADING = "Missing from this build"
+
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
@@ -93,6 +97,7 @@ def contents_markdown(
     total_pages: int,
     date: dt.date | None,
     volume: tuple[int, int] | None = None,
+    missing: Sequence[Paper] = (),
 ) -> str:
     b = manifest.bundle
     head = f"# {md_escape(b.title)} {md_escape(b.version)}"
@@ -126,6 +131,10 @@ def contents_markdown(
         date_s = md_escape(p.date or "")
         lines.append(f"| {row.first_page} | {label} | {title} | {by} | {date_s} | {links} |")
     lines.append("")
+    if missing:
+        lines += [f"## {MISSING_HEADING}", ""]
+        lines += [f"- `{p.key}` {md_escape(p.title)} {_link(p)}".rstrip() for p in missing]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -160,7 +169,7 @@ def notes_markdown(
     if missing:
         papers = {p.key: p for p in manifest.papers}
         lines += [
-            "## Missing from this build",
+            f"## {MISSING_HEADING}",
             "",
             f"{plural(len(missing), 'paper')} could not be included (built with `--keep-going`):",
             "",

@@ -23,6 +23,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 from paperbundle import active
 from paperbundle.errors import VerifyError
 from paperbundle.files import sha256_file
+from paperbundle.release import MISSING_HEADING
 
 
 def _read_sums(path: Path) -> dict[str, str]:
@@ -184,6 +185,18 @@ def _contents_rows(contents: str) -> list[tuple[int, str]]:
     return rows
 
 
+def _missing_keys(contents: str) -> list[str]:
+    """The keys CONTENTS.md lists under its "Missing from this build" heading."""
+    keys: list[str] = []
+    inside = False
+    for line in contents.splitlines():
+        if line.startswith("## "):
+            inside = line[3:].strip() == MISSING_HEADING
+        elif inside and (m := re.match(r"^- `([^`]+)`", line)):
+            keys.append(m.group(1))
+    return keys
+
+
 def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str]:
     log = logging.getLogger("pypdf")
     collect = _Collect()
@@ -253,6 +266,13 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
         report.append("--  a lone PDF: no CONTENTS.md to compare")
     else:
         rows = _contents_rows(contents)
+        missing = _missing_keys(contents)
+        if missing:
+            report.append(
+                f"--  {len(missing)} missing from this build (--keep-going): {', '.join(missing)}"
+            )
+        if held := [k for k in missing if k in starts]:
+            problems.append(f"CONTENTS.md calls missing what the PDF holds: {', '.join(held)}")
         if len(rows) != len(starts):
             problems.append(f"CONTENTS.md lists {len(rows)} papers, the PDF has {len(starts)}")
         expected = [(front_end + label - 1, title) for label, title in rows]
