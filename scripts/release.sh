@@ -2,6 +2,8 @@
 # Build manifests/$VERSION.toml and publish it as the GitHub release $VERSION with the GitHub CLI.
 #   make release VERSION=v0.2            build, create the release if missing, upload the assets
 #   make release VERSION=v0.2 DRY_RUN=1  build, then print the exact gh commands instead
+# Every built zip is checked with `paperbundle verify` before any gh command runs.
+# The GitHub Action (action.yml, through scripts/action.sh) runs this same script.
 set -eu
 : "${VERSION:?usage: make release VERSION=v0.2 [DRY_RUN=1]}"
 OUT=${OUT:-output}
@@ -37,11 +39,24 @@ s = json.load(open(sys.argv[1]))
 b = tomllib.load(open(sys.argv[2], "rb"))["bundle"]
 title = f'{b.get("title", b["name"])} {b["version"]}'
 assets = [f for v in s["volumes"] for f in (v["pdf"], v["zip"])] + [s["sha256"]]
+zips = [v["zip"] for v in s["volumes"]]
 print(f"TITLE={shlex.quote(title)}")
+print(f"ZIPS={shlex.quote(' '.join(shlex.quote(z) for z in zips))}")
 print(f"NOTES={shlex.quote(s['notes'])}")
 print(f"ASSETS={shlex.quote(' '.join(shlex.quote(a) for a in assets))}")
 PY
 )"
+
+# Re-check what was built (checksums, every PDF object, contents links, bookmarks) before anything
+# is published: a bundle that fails here never reaches the release.
+eval "set -- $ZIPS"
+for zip in "$@"; do
+    "$BIN/paperbundle" verify "$zip" || {
+        rc=$?
+        echo "release: paperbundle verify $zip failed (exit $rc); nothing published" >&2
+        exit "$rc"
+    }
+done
 
 run() {
     if [ -n "$DRY_RUN" ]; then
