@@ -198,6 +198,15 @@ def test_cache_info_and_prune(
     code, _, err = run(["cache", "prune", "--cache-dir", str(cache)], capsys)
     assert code == 2  # prune needs the manifests whose papers to keep
 
+    # info MANIFEST: what of the cache that manifest uses, and what the next build downloads
+    code, out, err = run(["cache", "info", str(manifest), "--cache-dir", str(cache)], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].startswith(f"{manifest}: 1 of 3 downloads cached"), out
+    assert any(ln.startswith(f"  alpha  {HOST}alpha.pdf") for ln in lines), out
+    assert "  not cached (2): the next build downloads them" in lines, out
+    assert f"  beta  {HOST}beta.pdf" in lines and f"  gamma  {HOST}gamma.pdf" in lines, out
+
 
 def test_offline_names_every_missing_paper(
     tmp_path: Path, manifest: Path, capsys: pytest.CaptureFixture[str]

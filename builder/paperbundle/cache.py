@@ -355,6 +355,30 @@ def cache_info(cache_dir: Path) -> CacheInfo:
     )
 
 
+def manifest_usage(info: CacheInfo, manifests: Sequence[Manifest]) -> str:
+    """``cache info MANIFEST...``: what of the cache each manifest uses, and what it still lacks."""
+    by_url = {e.url: e for e in info.entries}
+    lines = [f"cache: {info.root}"]
+    for m in manifests:
+        remote = [p for p in m.papers if p.url is not None]
+        cached = [(p, by_url[p.url]) for p in remote if p.url in by_url]
+        lacking = [p for p in remote if p.url not in by_url]
+        size = sum(e.size for _, e in cached)
+        local = len(m.papers) - len(remote)
+        head = f"{m.display_path or m.path}: {len(cached)} of {plural(len(remote), 'download')}"
+        head += f" cached, {human_size(size)}"
+        if local:
+            head += f"; {plural(local, 'local file')} (never cached)"
+        lines.append(head)
+        lines += [
+            f"  {p.key}  {p.url}  {human_size(e.size)}  {e.page_count} pages" for p, e in cached
+        ]
+        if lacking:
+            lines.append(f"  not cached ({len(lacking)}): the next build downloads them")
+            lines += [f"  {p.key}  {p.url}" for p in lacking]
+    return "\n".join(lines)
+
+
 def cache_prune(
     cache_dir: Path, manifests: Sequence[Manifest], *, grace: float = PRUNE_GRACE
 ) -> PruneResult:

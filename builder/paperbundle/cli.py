@@ -250,7 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
         "action", choices=["info", "prune"], help="info: show the cache; prune: drop entries"
     )
     ca.add_argument(
-        "manifests", nargs="*", type=Path, help="prune: the manifests whose papers to keep"
+        "manifests",
+        nargs="*",
+        type=Path,
+        help="info: what of the cache these manifests use; prune: the manifests to keep",
     )
     ca.add_argument("--cache-dir", type=Path)
     _add_common(ca)
@@ -531,7 +534,7 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.cache import cache_info, cache_prune
+    from paperbundle.cache import cache_info, cache_prune, manifest_usage
     from paperbundle.fetch import default_cache_dir
 
     cache_dir = args.cache_dir or default_cache_dir()
@@ -539,7 +542,8 @@ def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         raise UsageError(f"--cache-dir {cache_dir}: not a folder")
     if args.action == "info":
         info = cache_info(cache_dir)
-        print(info.render() if hasattr(info, "render") else str(info))
+        manifests = [_load(m) for m in args.manifests]
+        print(manifest_usage(info, manifests) if manifests else info.render())
         return EXIT_OK
     if not args.manifests:
         raise UsageError("cache prune needs the manifests whose papers to keep")
