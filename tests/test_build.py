@@ -48,6 +48,7 @@ def test_build_end_to_end(built: dict[str, Any], capsys: pytest.CaptureFixture[s
     srv: PaperServer = built["server"]
     assert sorted(p.name for p in out.iterdir()) == [
         ".paperbundle-stamp.json",  # what the next build compares with (no-op rebuilds)
+        ".paperbundle.lock",  # one build at a time into this folder
         "Test-Papers-v1.0-notes.md",
         "Test-Papers-v1.0.pdf",
         "Test-Papers-v1.0.sha256",

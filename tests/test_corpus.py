@@ -266,4 +266,4 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
         pytest.skip("the build finished before the signal arrived")
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
-    assert list(out.iterdir()) == []
+    assert [f.name for f in out.iterdir()] in ([], [".paperbundle.lock"])  # no staging left

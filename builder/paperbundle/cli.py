@@ -321,6 +321,7 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         net=_net_options(args, refresh=args.refresh, frozen=args.frozen),
         keep_going=args.keep_going,
         max_asset_size=args.max_asset_size,
+        lock_timeout=_lock_timeout(),
     )
     result = build(manifest, opts, rep)
     code = EXIT_PARTIAL if result.missing else EXIT_OK
@@ -452,6 +453,22 @@ def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     if not args.quiet:
         print(f"wrote {manifest.lock_path} ({len(res.papers)} papers)", file=sys.stderr)
     return EXIT_OK
+
+
+def _lock_timeout() -> float:
+    """Seconds a build waits for another build into the same folder: $PAPERBUNDLE_LOCK_TIMEOUT."""
+    from paperbundle.pipeline import DEFAULT_LOCK_TIMEOUT
+
+    raw = os.environ.get("PAPERBUNDLE_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86_400:
+        raise UsageError(f"PAPERBUNDLE_LOCK_TIMEOUT={raw!r}: seconds from 0 to 86400")
+    return value
 
 
 def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:

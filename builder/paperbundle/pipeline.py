@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from paperbundle import stamp
 from paperbundle.assemble import (
     AssembleStats,
@@ -51,6 +53,8 @@ from paperbundle.release import (
 )
 
 DEFAULT_MAX_ASSET = 1_900_000_000
+DEFAULT_LOCK_TIMEOUT = 600.0
+OUTPUT_LOCK = ".paperbundle.lock"  # in the output folder: one build writes there at a time
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class BuildOptions:
     net: NetOptions
     keep_going: bool = False
     max_asset_size: int = DEFAULT_MAX_ASSET
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # how long to wait for another build's lock
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,30 @@ def load_previous(manifest: Manifest) -> Manifest | None:
 
 
 def build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> BuildResult:
+    """Build the release into ``options.out_dir``, one build at a time per output folder: a
+    second build waits for the first (saying so), and gives up after ``lock_timeout``."""
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(out / OUTPUT_LOCK)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        wait = options.lock_timeout
+        reporter.warn(f"another build is writing into {out}; waiting for it (up to {wait:g} s)")
+        try:
+            lock.acquire(timeout=options.lock_timeout)
+        except Timeout:
+            raise ReleaseError(
+                f"{out}: another build is still writing into this folder after "
+                f"{options.lock_timeout:g} s; try again when it is done, or use another -o"
+            ) from None
+    try:
+        return _build(manifest, options, reporter)
+    finally:
+        lock.release()
+
+
+def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> BuildResult:
     started = time.monotonic()
     date = release_date(manifest)  # checked first: a bad SOURCE_DATE_EPOCH wastes no download
     previous = load_previous(manifest)
