@@ -57,6 +57,7 @@ class ContentsEntry:
     paper: Paper
     first_page: int  # page label of the paper's first page: papers are numbered 1, 2, ...
     page_count: int
+    source_pages: int | None = None  # pages of the original file, when `pages` cut it
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,7 @@ def _build_rows(
     position = {p.key: i for i, p in enumerate(manifest.ordered_papers())}
     items: list[tuple[Paper, str | None]] = [(e.paper, str(e.first_page)) for e in entries]
     present = {e.paper.key for e in entries}
+    source_pages = {e.paper.key: e.source_pages for e in entries if e.source_pages is not None}
     extra: list[tuple[Paper, str | None]] = [(p, None) for p in missing if p.key not in present]
     if extra:  # missing papers go where they would have been, in manifest order
         items = sorted(items + extra, key=lambda it: position.get(it[0].key, len(position)))
@@ -353,7 +355,8 @@ def _build_rows(
         if not lines:
             lines = [""]
         authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
-        authors = muted_line(authors, paper.affiliation, paper.venue)
+        excerpt = paper.excerpt(source_pages[paper.key]) if paper.key in source_pages else None
+        authors = muted_line(authors, paper.affiliation, paper.venue, excerpt)
         # the paper link last, so that arXiv ids form a column at the right edge
         links: list[tuple[str, str]] = []
         if paper.code:

@@ -89,6 +89,17 @@ class Paper:
     sha256: str | None = None
     pages: tuple[PageRange, ...] | None = None
 
+    def excerpt(self, total_pages: int) -> str | None:
+        """The excerpt mark of a paper cut with ``pages`` ("pp. 1–12 of 40"), None when whole."""
+        if self.pages is None:
+            return None
+        parts = []
+        for r in self.pages:
+            last = total_pages if r.last is None else r.last
+            parts.append(str(r.first) if r.first == last else f"{r.first}–{last}")
+        single = len(parts) == 1 and "–" not in parts[0]
+        return f"{'p.' if single else 'pp.'} {', '.join(parts)} of {total_pages}"
+
     @property
     def source(self) -> str:
         """What to show for where the paper comes from: its canonical URL or its local path."""

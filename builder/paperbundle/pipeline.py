@@ -102,6 +102,12 @@ class _Opened:
     input: PaperInput
     size: int  # bytes of the paper's file
     kept: int  # pages kept (``pages = ...``)
+    total: int  # pages of the file
+
+    @property
+    def source_pages(self) -> int | None:
+        """The file's page count when ``pages`` cut it (for the excerpt mark), else None."""
+        return self.total if self.paper.pages is not None else None
 
 
 def load_previous(manifest: Manifest) -> Manifest | None:
@@ -182,7 +188,8 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
         except PdfError as exc:
             failures.append(exc)
             continue
-        opened.append(_Opened(paper, PaperInput(paper, reader, fp.sha256), fp.size, kept))
+        inp = PaperInput(paper, reader, fp.sha256)
+        opened.append(_Opened(paper, inp, fp.size, kept, len(reader.pages)))
     order = {p.key: i for i, p in enumerate(manifest.papers)}
     failures.sort(key=lambda e: order.get(e.key, 0))
     if failures and not options.keep_going:
@@ -386,7 +393,7 @@ def _first_budget(
     total = sum(o.size for o in opened)
     if total * 1.05 + 10_000_000 < limit:
         return limit  # fits easily: no need to measure the front matter
-    entries = [ContentsEntry(o.paper, 1, o.kept) for o in opened]
+    entries = [ContentsEntry(o.paper, 1, o.kept, o.source_pages) for o in opened]
     front = render_front_matter(manifest, entries, total_pages=1, date=date)
     return max(1, int((limit - len(front.pdf)) / 1.05))
 
@@ -469,8 +476,9 @@ def _build_volume(
     rows: list[PaperRow] = []
     label = 1
     for o in group:
-        entries.append(ContentsEntry(o.paper, label, o.kept))
-        rows.append(PaperRow(o.paper, label, o.kept, volume[0] if volume else None))
+        entries.append(ContentsEntry(o.paper, label, o.kept, o.source_pages))
+        vol = volume[0] if volume else None
+        rows.append(PaperRow(o.paper, label, o.kept, vol, o.source_pages))
         label += o.kept
     pages = label - 1
     reporter.stage("front matter")

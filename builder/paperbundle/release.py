@@ -55,6 +55,12 @@ class PaperRow:
     first_page: int  # page label of its first page
     page_count: int
     volume: int | None = None  # when the bundle is split into volumes
+    source_pages: int | None = None  # pages of the original file, when `pages` cut it
+
+    @property
+    def excerpt(self) -> str | None:
+        """ "pp. 1–12 of 40" for a paper cut with ``pages``."""
+        return None if self.source_pages is None else self.paper.excerpt(self.source_pages)
 
 
 def _link(paper: Paper) -> str:
@@ -126,7 +132,9 @@ def contents_markdown(
         code = f"[code]({md_url(p.code)})" if p.code else ""
         links = " ".join(x for x in [_link(p), code] if x)
         label, title = md_escape(p.label or ""), md_escape(p.title)
-        who = " · ".join(md_escape(x) for x in (p.authors, p.affiliation, p.venue) if x)
+        who = " · ".join(
+            md_escape(x) for x in (p.authors, p.affiliation, p.venue, row.excerpt) if x
+        )
         by = f"*{who}*" if who else ""  # muted, in a column of its own: the title stays the title
         date_s = md_escape(p.date or "")
         lines.append(f"| {row.first_page} | {label} | {title} | {by} | {date_s} | {links} |")
@@ -194,7 +202,7 @@ def notes_markdown(
         where = f"p. {row.first_page}"
         if row.volume is not None:
             where = f"volume {row.volume}, {where}"
-        muted = " · ".join(md_escape(x) for x in (p.affiliation, p.venue) if x)
+        muted = " · ".join(md_escape(x) for x in (p.affiliation, p.venue, row.excerpt) if x)
         extra = [
             x
             for x in [
