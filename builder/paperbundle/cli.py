@@ -14,7 +14,7 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -65,6 +65,19 @@ def _interval(text: str) -> float:
     if not math.isfinite(v) or v < 0:
         raise argparse.ArgumentTypeError("--min-interval must be a number of seconds >= 0")
     return v
+
+
+def _seconds(option: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(v) or v <= 0:
+            raise argparse.ArgumentTypeError(f"{option} must be a number of seconds > 0")
+        return v
+
+    return parse
 
 
 class _ToReporter(logging.Handler):
@@ -121,6 +134,14 @@ def _add_network(p: argparse.ArgumentParser) -> None:
         default=3.0,
         metavar="S",
         help="seconds between two requests to the same host (default 3)",
+    )
+    g.add_argument(
+        "--retry-budget",
+        type=_seconds("--retry-budget"),
+        default=180.0,
+        metavar="S",
+        help="most seconds one paper may spend, retries and Retry-After waits included "
+        "(default 180)",
     )
     g.add_argument("--offline", action="store_true", help="no network: cached files only")
     g.add_argument(
@@ -285,6 +306,7 @@ def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: boo
         refresh=refresh,
         frozen=frozen,
         max_download_size=args.max_download_size,
+        retry_total=args.retry_budget,
     )
 
 
@@ -485,22 +507,33 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     lock = read_lock(manifest.lock_path)
     if lock is not None:
         problems += [f"{manifest.lock_path}: {x}" for x in lock_problems(manifest, lock)]
-    checked = 0
+    checked, unreachable = 0, 0
     if args.links:
-        from paperbundle.fetch import probe_links
+        from paperbundle.fetch import apply_mirror, probe_links
 
-        for st in probe_links(manifest, _net_options(args), rep):
+        net = _net_options(args)
+        for st in probe_links(manifest, net, rep):
             checked += 1
-            status = f" (HTTP {st.status})" if st.status else ""
+            target, via_mirror = apply_mirror(st.url, net.mirrors)
+            asked = f"; asked the mirror: {target}" if via_mirror else ""
+            status = (
+                f" (HTTP {st.status}{asked})" if st.status else (f" ({asked[2:]})" * bool(asked))
+            )
             if not st.ok:
                 problems.append(f"{st.key}: {st.url}: {st.reason}{status}")
+                unreachable += st.status is None and st.reason.startswith(("network", "dns"))
             elif st.is_pdf is False:
-                problems.append(f"{st.key}: {st.url}: not a PDF")
+                problems.append(f"{st.key}: {st.url}: not a PDF{status}")
     if problems:
         for line in problems:
             _err(line)
         if checked:
             _err(f"{checked} links probed, {len(problems)} with problems")
+        if checked and unreachable == checked:
+            _err(
+                "hint: no link could be reached: no network? check --links needs it (or a "
+                "--mirror FROM=TO that serves the papers); the links themselves were not judged"
+            )
         return EXIT_FAILED
     if not args.quiet:
         what = f"; all {checked} links answer" if args.links else ""

@@ -79,7 +79,7 @@ class NetOptions:
     retry_attempts: int = 6
     retry_base: float = 1.0  # first backoff
     retry_max_wait: float = 60.0  # cap for one wait (also caps Retry-After)
-    retry_total: float = 600.0  # give up on one paper after this many seconds
+    retry_total: float = 180.0  # --retry-budget: give up on one paper after this many seconds
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,9 @@ def probe_links(manifest: Manifest, options: NetOptions, reporter: Reporter) -> 
             links.append((p.key, p.url, True))
         if p.code:
             links.append((p.key, p.code, False))
+    # Each URL is probed once, as a paper when any link to it is one (the stricter probe).
+    as_paper = {url for _, url, is_paper in links if is_paper}
+    links = [(key, url, url in as_paper) for key, url, _ in links]
     unique = list(dict.fromkeys((url, is_paper) for _, url, is_paper in links))
     first_key: dict[tuple[str, bool], str] = {}
     for key, url, is_paper in links:
