@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from paperbundle.cache import Cache, cache_info, cache_prune
-from paperbundle.lockfile import Lock, LockEntry, write_lock
+from paperbundle.fetch.cache import Cache, cache_info, cache_prune
+from paperbundle.fetch.lock import Lock, LockEntry, write_lock
 from paperbundle.manifest import Manifest, load_manifest
 from tests.servers import make_pdf
 

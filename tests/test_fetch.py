@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 
 import paperbundle
-from paperbundle.cache import cache_info
 from paperbundle.errors import FetchError, OfflineMissing, PdfError, UsageError
 from paperbundle.fetch import (
     FetchResult,
@@ -35,7 +34,8 @@ from paperbundle.fetch import (
     parse_retry_after,
     probe_links,
 )
-from paperbundle.lockfile import Lock, LockEntry
+from paperbundle.fetch.cache import cache_info
+from paperbundle.fetch.lock import Lock, LockEntry
 from paperbundle.manifest import Manifest, load_manifest
 from tests.servers import (
     MisbehavingServer,

@@ -10,7 +10,7 @@ import pytest
 
 from paperbundle.errors import ManifestError
 from paperbundle.fetch import FetchedPaper, FetchResult, NetOptions, fetch_all, parse_mirror
-from paperbundle.lockfile import (
+from paperbundle.fetch.lock import (
     Lock,
     LockEntry,
     lock_from_fetch,

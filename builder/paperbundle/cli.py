@@ -425,7 +425,7 @@ def _failure_json(e: PaperError) -> dict[str, str]:
 
 def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from paperbundle.fetch import fetch_all
-    from paperbundle.lockfile import read_lock
+    from paperbundle.fetch.lock import read_lock
 
     manifest = _load(args.manifest)
     _require_lock_if_frozen(manifest, args.frozen)
@@ -465,7 +465,7 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     from paperbundle.fetch import fetch_all
-    from paperbundle.lockfile import lock_from_fetch, write_lock
+    from paperbundle.fetch.lock import lock_from_fetch, write_lock
 
     manifest = _load(args.manifest)
     res = fetch_all(manifest, _net_options(args, refresh=args.refresh), rep, None)
@@ -494,7 +494,7 @@ def _lock_timeout() -> float:
 
 
 def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.lockfile import lock_problems, read_lock
+    from paperbundle.fetch.lock import lock_problems, read_lock
     from paperbundle.offline import offline_problems
     from paperbundle.pipeline import load_previous
 
@@ -584,8 +584,8 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_cache(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.cache import cache_info, cache_prune, manifest_usage
     from paperbundle.fetch import default_cache_dir
+    from paperbundle.fetch.cache import cache_info, cache_prune, manifest_usage
 
     cache_dir = args.cache_dir or default_cache_dir()
     if cache_dir.exists() and not cache_dir.is_dir():

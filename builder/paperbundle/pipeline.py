@@ -26,7 +26,6 @@ from paperbundle.assemble import (
     PaperInput,
     assemble,
 )
-from paperbundle.cache import Cache
 from paperbundle.errors import (
     BuildFailed,
     ManifestError,
@@ -36,10 +35,11 @@ from paperbundle.errors import (
     ReleaseError,
 )
 from paperbundle.fetch import FetchResult, NetOptions, fetch_all
+from paperbundle.fetch.cache import Cache
+from paperbundle.fetch.lock import read_lock
 from paperbundle.files import atomic_file, sha256_file, write_atomic
 from paperbundle.fmt import human_size
 from paperbundle.frontmatter import ContentsEntry, render_front_matter
-from paperbundle.lockfile import read_lock
 from paperbundle.manifest import Manifest, Paper, load_manifest, select_pages
 from paperbundle.pdfio import open_pdf
 from paperbundle.progress import Reporter

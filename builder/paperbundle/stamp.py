@@ -28,9 +28,9 @@ from typing import Any
 import pypdf
 
 from paperbundle import __version__
-from paperbundle.cache import Cache
+from paperbundle.fetch.cache import Cache
+from paperbundle.fetch.lock import Lock, lock_url
 from paperbundle.files import sha256_file, write_atomic
-from paperbundle.lockfile import Lock, lock_url
 from paperbundle.manifest import Manifest, Paper
 
 STAMP_NAME = ".paperbundle-stamp.json"

@@ -46,9 +46,9 @@ from filelock import Timeout as LockTimeout
 from pypdf import PdfReader
 
 from paperbundle import USER_AGENT
-from paperbundle.cache import Cache, CacheEntry
 from paperbundle.errors import FetchError, OfflineMissing, PaperError, PdfError, UsageError
-from paperbundle.lockfile import Lock, LockEntry, lock_url
+from paperbundle.fetch.cache import Cache, CacheEntry
+from paperbundle.fetch.lock import Lock, LockEntry, lock_url
 from paperbundle.manifest import ARXIV_HOSTS, Manifest, Paper, netloc
 from paperbundle.pdfio import UnusablePdf, read_pdf
 from paperbundle.progress import Reporter

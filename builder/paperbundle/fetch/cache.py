@@ -32,9 +32,9 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from paperbundle.fetch.lock import read_lock
 from paperbundle.files import sha256_file, write_atomic
 from paperbundle.fmt import human_size, plural
-from paperbundle.lockfile import read_lock
 from paperbundle.manifest import Manifest
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
