@@ -9,17 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests import readers
-from tests.helpers import PAPERS, PaperServer, build_args, manifest_text, run
+from tests.helpers import PAPERS, PaperServer, build_papers
 
 
 def test_small_bundle_reads_the_same_in_every_reader(
     tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    m = tmp_path / "m.toml"
-    m.write_text(manifest_text(PAPERS), encoding="utf-8")
-    out = tmp_path / "out"
-    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
-    assert code == 0, err
+    out = build_papers(tmp_path, paper_server, capsys)
     seen = readers.assert_readers_agree(out / "Test-Papers-v1.0.pdf")
     assert seen.outline[:2] == [(0, "Cover", 0), (0, "Contents", 1)]
     assert sum(seen.links.values()) >= len(PAPERS)  # at least the contents rows
