@@ -141,3 +141,43 @@ def test_verify_never_reads_a_huge_contents_md_whole(tmp_path: Path, good_bundle
     assert v.code == 1 and "Traceback" not in v.err, v.err
     assert "CONTENTS.md inflates past 16 MB: not read" in v.err, v.err
     assert v.seconds < SECONDS and v.peak_mb < 100, (v.seconds, v.peak_mb)
+
+
+def _word_boxes(pdf: Path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """(xMin, yMin, xMax, yMax, word) of every word pdftotext finds on ``page`` (1-based), in
+    PDF points from the top left."""
+    import re
+    import subprocess
+
+    html = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    pattern = r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<'
+    return [(*(float(v) for v in m.groups()[:4]), m.group(5)) for m in re.finditer(pattern, html)]
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
+@pytest.mark.parametrize("kind", ["words", "one-word"])
+def test_a_10000_character_title_stays_on_its_contents_row(tmp_path: Path, kind: str) -> None:
+    from paperbundle.frontmatter import C_LEFT, C_RIGHT, PAGE_H
+
+    unit = "Attention " if kind == "words" else "Attention"
+    title = (unit * 1100)[:10_000].strip()
+    m = measure.manifest(tmp_path, "long", [("long", good_paper(tmp_path))], title=title)
+    r = measure.paperbundle("build", str(m), "-o", str(tmp_path / "o"), "--quiet")
+    assert r.code == 0 and "Traceback" not in r.err, r.err
+    pdf = tmp_path / "o" / "h-v1.pdf"
+    assert len(PdfReader(pdf).pages) == 3  # cover, one contents page, the paper
+    words = _word_boxes(pdf, 2)
+    assert words
+    for x0, y0, x1, y1, w in words:
+        assert x0 >= C_LEFT - 1 and x1 <= C_RIGHT + 1, (x0, x1, w)
+        assert y0 >= 0 and y1 <= PAGE_H, (y0, y1, w)
+    lines = {round(y0) for x0, y0, x1, y1, w in words if "Attention" in w or w == "…"}
+    assert len(lines) == 3, sorted(lines)  # three title lines, the last cut with "…"
+    assert any(w.endswith("…") for *_, w in words), [w for *_, w in words][-5:]
+    assert_bundle_readable(pdf, 1)
