@@ -40,8 +40,8 @@ from paperbundle.fetch.lock import read_lock
 from paperbundle.files import atomic_file, sha256_file, write_atomic
 from paperbundle.fmt import human_size
 from paperbundle.frontmatter import ContentsEntry, render_front_matter
-from paperbundle.manifest import Manifest, Paper, load_manifest, select_pages
-from paperbundle.pdfio import open_pdf
+from paperbundle.manifest import Manifest, Paper, load_manifest
+from paperbundle.pdfio import read_paper
 from paperbundle.progress import Reporter
 from paperbundle.release import (
     PaperRow,
@@ -178,18 +178,13 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
         fp = fetched.papers.get(paper.key)
         if fp is None:
             continue
-        try:
-            # Fetch hands on the reader it validated; a cached file is opened here.
-            reader = fp.reader if fp.reader is not None else open_pdf(paper, fp.path)
-            try:
-                kept = len(select_pages(paper.pages, len(reader.pages)))
-            except ValueError as exc:
-                raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
+        try:  # fetch hands on the reader it validated; a cached file is opened here
+            reader, kept = read_paper(paper, fp.path, fp.reader)
         except PdfError as exc:
             failures.append(exc)
             continue
         inp = PaperInput(paper, reader, fp.sha256)
-        opened.append(_Opened(paper, inp, fp.size, kept, len(reader.pages)))
+        opened.append(_Opened(paper, inp, fp.size, len(kept), len(reader.pages)))
     order = {p.key: i for i, p in enumerate(manifest.papers)}
     failures.sort(key=lambda e: order.get(e.key, 0))
     if failures and not options.keep_going:
