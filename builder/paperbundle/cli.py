@@ -508,8 +508,11 @@ def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
             "run lock again with the network"
         )
     if out.failures:
-        _err("arXiv metadata missing (the lock keeps what it held for these):")
-        raise BuildFailed(out.failures)
+        n = plural(len(out.failures), "paper")
+        _err(f"no arXiv metadata for {n} (the lock keeps what it held for them):")
+        for line in _failure_lines(out.failures):
+            print(line, file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

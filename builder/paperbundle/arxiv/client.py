@@ -67,11 +67,11 @@ class ArxivClient:
         except Retry as exc:
             if exc.retry_after is not None and exc.retry_after > o.retry_max_wait:
                 detail = (
-                    f"{exc.reason}: arXiv asks to wait {exc.retry_after:.0f} s (Retry-After), "
+                    f"{exc.detail}: arXiv asks to wait {exc.retry_after:.0f} s (Retry-After), "
                     f"more than {o.retry_max_wait:.0f} s; try later"
                 )
                 raise ArxivError(key, url, exc.final, detail) from None
-            raise ArxivError(key, url, exc.final, f"gave up: {exc.reason}: {exc.detail}") from None
+            raise ArxivError(key, url, exc.final, f"gave up: {exc.detail}") from None
         except Fail as exc:
             raise ArxivError(key, url, exc.reason, exc.detail) from None
 
