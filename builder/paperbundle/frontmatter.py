@@ -14,7 +14,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportlab.pdfgen.canvas import Canvas
 
@@ -39,6 +39,9 @@ from paperbundle.frontstyle import (
 )
 from paperbundle.manifest import OTHER_SECTION, Manifest, Paper
 
+if TYPE_CHECKING:
+    from paperbundle.rights import PaperRights
+
 _Texts = Texts  # the name tests and older callers use
 
 
@@ -48,6 +51,7 @@ class ContentsEntry:
     first_page: int  # page label of the paper's first page: papers are numbered 1, 2, ...
     page_count: int
     source_pages: int | None = None  # pages of the original file, when `pages` cut it
+    rights: PaperRights | None = None  # its licence and version (lock and manifest)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,7 @@ def _build_rows(
     items: list[tuple[Paper, str | None]] = [(e.paper, str(e.first_page)) for e in entries]
     present = {e.paper.key for e in entries}
     source_pages = {e.paper.key: e.source_pages for e in entries if e.source_pages is not None}
+    licences = {e.paper.key: e.rights.licence for e in entries if e.rights is not None}
     extra: list[tuple[Paper, str | None]] = [(p, None) for p in missing if p.key not in present]
     if extra:  # missing papers go where they would have been, in manifest order
         items = sorted(items + extra, key=lambda it: position.get(it[0].key, len(position)))
@@ -170,6 +175,8 @@ def _build_rows(
         links: list[tuple[str, str]] = []
         if paper.code:
             links.append((f"code: {short_url(paper.code, 44)}", paper.code))
+        if (lic := licences.get(paper.key)) is not None:  # attribution travels with the PDF
+            links.append((lic.short, lic.url or ""))
         ptext = paper_link_text(paper)
         if ptext is not None and paper.url is not None:
             links.append((ptext, paper.url))
@@ -305,8 +312,9 @@ def _draw_meta(c: Any, authors: str, links: list[tuple[str, str]], x: float, y: 
     for i, (text, url) in enumerate(links):
         if i:
             lx += tx.draw(c, lx, y, META_SEP, META_SIZE, color=LIGHT)
-        w = tx.draw(c, lx, y, text, META_SIZE, color=LINK)
-        link(c, url, lx - 1, y - 2.5, lx + w + 1, y + META_SIZE)
+        w = tx.draw(c, lx, y, text, META_SIZE, color=LINK if url else GREY)
+        if url:  # a licence without a page is shown, not linked
+            link(c, url, lx - 1, y - 2.5, lx + w + 1, y + META_SIZE)
         lx += w
 
 
