@@ -1,10 +1,14 @@
-"""A reader that closes stdout early (`paperbundle diff A B | head -1`) ends paperbundle quietly."""
+"""A reader that closes stdout early (`paperbundle diff A B | head -1`, `cache info | head -1`) ends
+paperbundle quietly."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def _manifest(path: Path, n: int, prefix: str) -> Path:
@@ -17,18 +21,21 @@ def _manifest(path: Path, n: int, prefix: str) -> Path:
     return path
 
 
-def test_diff_into_a_reader_that_closes_early_exits_quietly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["diff", "cache info"])
+def test_a_reader_that_closes_early_ends_paperbundle_quietly(tmp_path: Path, command: str) -> None:
     old = _manifest(tmp_path / "old.toml", 300, "a")
     new = _manifest(tmp_path / "new.toml", 300, "b")
-    cmd = [sys.executable, "-m", "paperbundle", "diff", str(old), str(new)]
+    args = [str(old), str(new)] if command == "diff" else [str(old)]
+    cmd = [sys.executable, "-m", "paperbundle", *command.split(), *args]
+    env = {**os.environ, "PAPERBUNDLE_CACHE": str(tmp_path / "cache")}
     for _ in range(5):  # the race (reader gone before or after the write) went wrong 4 runs in 10
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None and proc.stderr is not None
         first = proc.stdout.readline()
         proc.stdout.close()  # like `head -1`
         err = proc.stderr.read().decode()
         proc.stderr.close()
         code = proc.wait(timeout=60)
-        assert first.strip(), "diff printed nothing before the pipe closed"
+        assert first.strip(), f"{command} printed nothing before the pipe closed"
         assert err == ""
         assert code == 0
