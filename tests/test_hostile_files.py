@@ -181,3 +181,41 @@ def test_a_10000_character_title_stays_on_its_contents_row(tmp_path: Path, kind:
     assert len(lines) == 3, sorted(lines)  # three title lines, the last cut with "…"
     assert any(w.endswith("…") for *_, w in words), [w for *_, w in words][-5:]
     assert_bundle_readable(pdf, 1)
+
+
+def test_a_paper_outline_past_the_cap_is_cut_with_a_warning_and_verify_accepts(
+    tmp_path: Path,
+) -> None:
+    from paperbundle.assemble.outline import MAX_PAPER_OUTLINE
+
+    bad = hp.long_outline(tmp_path / "outline.pdf", MAX_PAPER_OUTLINE + 1_000)
+    m = measure.manifest(tmp_path, "outline", [("good", good_paper(tmp_path)), ("outline", bad)])
+    r = measure.paperbundle("build", str(m), "-o", str(tmp_path / "out-outline"))  # warnings shown
+    assert r.code == 0 and "Traceback" not in r.err, r.err
+    assert f"outline: outline cut to its first {MAX_PAPER_OUTLINE:,} items" in r.err, r.err
+    assert r.seconds < SECONDS and r.peak_mb < PEAK_MB, (r.seconds, r.peak_mb)
+    pdf = tmp_path / "out-outline" / "h-v1.pdf"
+    (item,) = [o for o in PdfReader(pdf).outline if isinstance(o, list)]
+    assert len(item) == MAX_PAPER_OUTLINE
+    assert_bundle_readable(pdf, 2)
+
+
+def test_outline_titles_lose_controls_and_bidi_overrides_and_are_capped(tmp_path: Path) -> None:
+    from paperbundle.fmt import MAX_OUTLINE_TITLE
+
+    hostile = "a\u202eb\x1b[31mc\x7fd\x85e\u2066f\u200dg\u200fh" + "x" * 5_000
+    bad = hp.outline_title(tmp_path / "t.pdf", ("\ufeff" + hostile).encode("utf-16-be").hex())
+    long_title = "Long " * 2_000
+    m = measure.manifest(tmp_path, "t", [("t", bad)], title=long_title.strip())
+    r = measure.paperbundle("build", str(m), "-o", str(tmp_path / "o"), "--quiet")
+    assert r.code == 0 and "Traceback" not in r.err, r.err
+    pdf = tmp_path / "o" / "h-v1.pdf"
+    reader = PdfReader(pdf)
+    top = [o for o in reader.outline if not isinstance(o, list)]
+    (own,) = next(o for o in reader.outline if isinstance(o, list))
+    title = str(own.title)
+    assert title.startswith("ab[31mcdef\u200dg\u200fh") and title.endswith("…"), title[:40]
+    assert len(title) == MAX_OUTLINE_TITLE
+    paper_item = str(top[-1].title)
+    assert paper_item.startswith("Long Long") and len(paper_item) <= MAX_OUTLINE_TITLE
+    assert_bundle_readable(pdf, 1)

@@ -117,10 +117,15 @@ def _walk(
 ) -> None:
     """Visit every direct dictionary and array inside ``objects`` once (indirect references are
     not followed: each indirect object is in ``objects`` itself). Calls ``on_key(d, key, why)``
-    for a dictionary entry and ``on_item(a, i, why)`` for an array item that must go."""
+    for a dictionary entry and ``on_item(a, i, why)`` for an array item that must go. A direct
+    object shared by two others (pypdf may share them in memory) is visited once."""
     stack: list[PdfObject] = [o for o in objects if o is not None]
+    seen: set[int] = set()
     while stack:
         obj = stack.pop()
+        if not isinstance(obj, (DictionaryObject, ArrayObject)) or id(obj) in seen:
+            continue
+        seen.add(id(obj))
         if isinstance(obj, DictionaryObject):
             is_action = str(obj.get("/S", "")) in ACTION_TYPES
             for k in list(obj.keys()):

@@ -12,13 +12,12 @@ import json
 import logging
 import math
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from paperbundle import __version__
+from paperbundle import __version__, signals
 from paperbundle.console import ConsoleReporter
 from paperbundle.errors import (
     EXIT_FAILED,
@@ -774,16 +773,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err("interrupted")
         error = {"error": "interrupted"}
         code = 130
+    except Exception:
+        if not signals.interrupted():
+            raise
+        # a library turned the interrupt into an error of its own (reportlab: TTFError)
+        _err("interrupted")
+        error = {"error": "interrupted"}
+        code = 130
     finally:
         pypdf_log.removeHandler(to_reporter)
         pypdf_log.propagate = True
     if want_json:
         print(json.dumps({"ok": False, "exit_code": code, **error}, indent=2))
     return code
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt  # run the same clean-up as Ctrl-C (staging folder, temp files)
 
 
 def _closed_pipe() -> int:
@@ -810,7 +812,7 @@ def main_entry() -> None:
     """The console script. Every output file is closed by the time ``main`` returns, so the
     process ends without tearing down its objects one by one (seconds for a large bundle); only
     here, never for callers of ``main`` in-process."""
-    signal.signal(signal.SIGTERM, _terminated)
+    signals.install()  # SIGTERM runs the same clean-up as Ctrl-C (staging folder, temp files)
     code = run()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from paperbundle import signals
+
 CHUNK = 1 << 20
 
 
@@ -26,8 +28,10 @@ def atomic_file(
     path.parent.mkdir(parents=True, exist_ok=True)
     where = tmp_dir or path.parent
     where.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=where)
+    tmp: str | None = None
     try:
+        with signals.held():  # an interrupt never falls between creating it and knowing its name
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=where)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -45,8 +49,9 @@ def atomic_file(
                     raise FileExistsError(path) from None
                 os.replace(tmp, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with signals.held(), contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
 
 def write_atomic(

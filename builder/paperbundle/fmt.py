@@ -37,3 +37,12 @@ def safe_text(text: str, keep: str = "") -> str:
 def cap_text(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+MAX_OUTLINE_TITLE = 512  # characters of one outline title
+
+
+def outline_title(text: str) -> str:
+    """An outline title as the bundle shows it: one line, no control or bidi override
+    characters, at most MAX_OUTLINE_TITLE characters (verify compares titles so too)."""
+    return cap_text(" ".join(safe_text(text).split()), MAX_OUTLINE_TITLE)

@@ -20,7 +20,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from paperbundle import stamp
+from paperbundle import signals, stamp
 from paperbundle.assemble import (
     AssembleStats,
     assemble,
@@ -181,8 +181,10 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
     # asset limit, and only then moved into place: a build that fails half-way, or has to be
     # split again, never leaves a file under a final name.
     _remove_stale_staging(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
+    staging: Path | None = None
     try:
+        with signals.held():  # an interrupt never falls between creating it and knowing its name
+            staging = Path(tempfile.mkdtemp(prefix=f".staging-{os.getpid()}-", dir=out))
         budget = _first_budget(manifest, opened, limit, date)
         for _attempt in range(6 + len(opened)):
             groups = _split(opened, budget, limit)
@@ -247,11 +249,15 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
         ]:
             if old.is_file() and not (staging / old.name).exists():
                 old.unlink()
-        # The checksums go last: until they are in place, nothing claims the new files.
-        for f in sorted(staging.iterdir(), key=lambda f: (f.suffix == ".sha256", f.name)):
-            os.replace(f, out / f.name)
+        # The checksums go last: until they are in place, nothing claims the new files. An
+        # interrupt waits until all are in place.
+        with signals.held():
+            for f in sorted(staging.iterdir(), key=lambda f: (f.suffix == ".sha256", f.name)):
+                os.replace(f, out / f.name)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            with signals.held():
+                shutil.rmtree(staging, ignore_errors=True)
     volumes = [
         Volume(out / v.pdf.name, out / v.zip.name, v.papers, v.page_count) for v in done.volumes
     ]

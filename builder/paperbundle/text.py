@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+from paperbundle import signals
 
 FONT_DIR = Path(__file__).with_name("fonts")
 
@@ -55,7 +57,12 @@ def register_fonts() -> tuple[str, ...]:
         path = FONT_DIR / file
         if not path.is_file():  # a broken installation, not a user error
             raise RuntimeError(f"bundled font missing: {path}")
-        pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
+        try:
+            pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=0))
+        except TTFError:
+            if signals.interrupted():  # reportlab turns an interrupt while loading into this
+                raise KeyboardInterrupt from None
+            raise
     return tuple(_FONT_FILES)
 
 

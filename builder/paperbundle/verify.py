@@ -22,6 +22,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 from paperbundle import active
 from paperbundle.errors import VerifyError
 from paperbundle.files import sha256_file
+from paperbundle.fmt import outline_title
 from paperbundle.pdfio import StreamProblem, check_flate
 from paperbundle.release import MISSING_HEADING
 
@@ -295,7 +296,7 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
 
         # Outline: an item per paper (its title, its first page); everything nested under a paper's
         # item stays inside that paper.
-        titles = {(p, t) for p, t in expected}
+        titles = {(p, outline_title(t)) for p, t in expected}
     found: set[int] = set()
 
     def is_paper_item(item: tuple[int | None, str], children: list[Any] | None = None) -> bool:
@@ -339,7 +340,7 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
                 n = reader.get_destination_page_number(it)
             except Exception:
                 n = None
-            title = " ".join(str(it.get("/Title", "")).split())
+            title = outline_title(str(it.get("/Title", "")))
             prev = (n, title)
             if n is None or n < 0:
                 continue

@@ -24,6 +24,7 @@ from paperbundle.assemble.model import (
     _get,
     _plain,
 )
+from paperbundle.fmt import outline_title
 
 
 @dataclass
@@ -36,21 +37,33 @@ class _Item:
     flags: int = 0
 
 
+MAX_PAPER_OUTLINE = 5_000  # outline items taken from one paper (real papers have < 500)
+MAX_BUNDLE_OUTLINE = 90_000  # in all: pypdf, and so our verify, reads at most 100,000
+
+
 def _read_outline(
     reader: PdfReader,
     dests: _Dests,
     new_ref: Callable[[int], PdfObject | None],
-) -> list[_Item]:
+    limit: int = MAX_PAPER_OUTLINE,
+) -> tuple[list[_Item], bool]:
+    """The paper's outline items (at most ``limit`` outline nodes visited, each once) and whether
+    the limit cut it."""
     root = cast(DictionaryObject, reader.trailer["/Root"])
     outlines = _get(root, "/Outlines")
     if not isinstance(outlines, DictionaryObject):
-        return []
+        return [], False
     seen: set[int] = set()
+    cut = False
 
     def walk(first: PdfObject | None, depth: int) -> list[_Item]:
+        nonlocal cut
         items: list[_Item] = []
         node = first
-        while node is not None and depth < 32 and len(seen) < MAX_TREE_NODES:
+        while node is not None and depth < 32:
+            if len(seen) >= min(limit, MAX_TREE_NODES):
+                cut = True
+                break
             if isinstance(node, IndirectObject):
                 if node.idnum in seen:
                     break
@@ -74,7 +87,7 @@ def _read_outline(
             color = _get(d, "/C")
             flags = _get(d, "/F")
             item = _Item(
-                title=" ".join(title_s.split()) or "(untitled)",
+                title=outline_title(title_s) or "(untitled)",
                 target=mapped,
                 children=walk(d.get("/First"), depth + 1),
                 closed=not (isinstance(count, NumberObject) and int(count) > 0),
@@ -86,7 +99,8 @@ def _read_outline(
             node = d.get("/Next")
         return items
 
-    return walk(outlines.get("/First"), 0)
+    items = walk(outlines.get("/First"), 0)
+    return items, cut
 
 
 def _write_outline(writer: PdfWriter, items: list[_Item]) -> IndirectObject:

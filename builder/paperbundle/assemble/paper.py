@@ -76,7 +76,11 @@ class _Merger:
         self.dr: DictionaryObject | None = None
         self.need_appearances = False
 
-    def add_paper(self, paper: Paper, reader: PdfReader, kept: list[int]) -> list[_Item]:
+    def add_paper(
+        self, paper: Paper, reader: PdfReader, kept: list[int], outline_limit: int
+    ) -> tuple[list[_Item], bool]:
+        """Merge the paper's kept pages; return its outline (at most ``outline_limit`` items)
+        and whether that limit cut it."""
         w = self.writer
         dests = _Dests(reader)
         src_pages = reader.pages
@@ -171,7 +175,7 @@ class _Merger:
 
         self._take_form(paper, reader, w)
         self._take_layers(paper, reader, w)
-        return _read_outline(reader, dests, new_ref)
+        return _read_outline(reader, dests, new_ref, outline_limit)
 
     def _take_layers(self, paper: Paper, reader: PdfReader, w: PdfWriter) -> None:
         """Optional content (layers): keep each paper's groups, which are off, and their order,

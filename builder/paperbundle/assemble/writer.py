@@ -27,10 +27,17 @@ from paperbundle.assemble.model import (
     AssembleStats,
     PaperInput,
 )
-from paperbundle.assemble.outline import _count_items, _Item, _write_outline
+from paperbundle.assemble.outline import (
+    MAX_BUNDLE_OUTLINE,
+    MAX_PAPER_OUTLINE,
+    _count_items,
+    _Item,
+    _write_outline,
+)
 from paperbundle.assemble.paper import _check_boxes, _Merger
 from paperbundle.assemble.sanitize import _sanitize
 from paperbundle.errors import PdfError
+from paperbundle.fmt import outline_title, safe_text
 from paperbundle.frontmatter import FrontMatter
 from paperbundle.manifest import Manifest, select_pages
 from paperbundle.progress import Reporter
@@ -69,6 +76,7 @@ def assemble(
     merger = _Merger(writer)
     outlines: dict[str, list[_Item]] = {}
     first_ref: dict[str, Any] = {}
+    outline_used = 0
     reporter.stage("merge", total=len(inputs))
     for pin in inputs:
         paper, reader = pin.paper, pin.reader
@@ -80,7 +88,8 @@ def assemble(
         # One boundary per paper: whatever its objects make pypdf (or us) raise, a missing or
         # malformed /MediaBox and nesting too deep for Python included, is an error naming it.
         try:
-            outlines[paper.key] = merger.add_paper(paper, reader, kept)
+            limit = min(MAX_PAPER_OUTLINE, MAX_BUNDLE_OUTLINE - outline_used)
+            outlines[paper.key], cut = merger.add_paper(paper, reader, kept, limit)
             _check_boxes(writer.pages[start:])
         except PdfError:
             raise
@@ -91,6 +100,12 @@ def assemble(
         except Exception as exc:  # pypdf raises many kinds on damaged files
             raise PdfError(paper.key, paper.source, "unreadable", f"merge failed: {exc}") from None
         first_ref[paper.key] = writer.pages[start]
+        outline_used += _count_items(outlines[paper.key])
+        if cut:
+            reporter.warn(
+                f"{paper.key}: outline cut to its first {limit:,} items "
+                f"(at most {MAX_PAPER_OUTLINE:,} a paper, {MAX_BUNDLE_OUTLINE:,} a bundle)"
+            )
         reporter.stage_advanced()
 
     # Internal links of the front matter (contents rows -> first page of each paper).
@@ -134,7 +149,7 @@ def assemble(
             p = first_ref[key]
             paper_items.append(
                 _Item(
-                    titles[key],
+                    outline_title(titles[key]),
                     (p.indirect_reference, _top_view(p)),
                     children=outlines.get(key, []),
                     closed=True,
@@ -144,7 +159,7 @@ def assemble(
             items.extend(paper_items)
         elif paper_items:
             first = paper_items[0].target
-            items.append(_Item(section, first, children=paper_items, closed=False))
+            items.append(_Item(outline_title(section), first, children=paper_items, closed=False))
     merger.c.outline_items = sum(_count_items(v) for v in outlines.values())
     root = writer._root_object
     root[NameObject("/Outlines")] = _write_outline(writer, items)
@@ -207,7 +222,7 @@ def assemble(
     if date is not None:
         info["/CreationDate"] = pdf_date(date)
         info["/ModDate"] = pdf_date(date)
-    writer.add_metadata(info)
+    writer.add_metadata({k: safe_text(v) for k, v in info.items()})
     # A deterministic file identifier: a digest of what went in.
     h = hashlib.sha256()
     h.update(front.pdf)
