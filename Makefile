@@ -30,6 +30,7 @@ bundle: $(VENV)/.installed
 
 ## make test: lint, format check, types, then the test suite
 test: $(VENV)/.installed-test
+	sh scripts/test-tools.sh
 	$(BIN)/ruff check builder tests bench
 	$(BIN)/ruff format --check builder tests bench
 	$(BIN)/mypy

@@ -61,6 +61,16 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out.out, out.err
 
 
+def build_papers(tmp_path: Path, srv: PaperServer, capsys: pytest.CaptureFixture[str]) -> Path:
+    """Build the test manifest of PAPERS from ``srv`` into ``tmp_path/out``, which it returns."""
+    m = tmp_path / "m.toml"
+    m.write_text(manifest_text(PAPERS), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = run(build_args(m, out, tmp_path / "c", srv), capsys)
+    assert code == 0, err
+    return out
+
+
 def build_args(manifest: Path, out: Path, cache: Path, srv: PaperServer, *more: str) -> list[str]:
     return [
         "build",

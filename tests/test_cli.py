@@ -133,7 +133,8 @@ def test_import_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     readme = SEED / "awesome-llm-inference-README-2023-11.md"
     code, _, err = run(["import", str(readme), "-o", str(out), "--version", "v0.3"], capsys)
     assert code == 0, err
-    assert "32 rows seen, 25 papers written, 7 kept as comments" in err
+    assert "32 rows seen: 25 papers written, 7 kept as comments (no PDF link), " in err
+    assert "duplicates merged, 0 warnings" in err
     code, _, err = run(["check", str(out)], capsys)
     assert code == 0, err
     before = out.read_bytes()

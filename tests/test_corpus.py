@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from paperbundle.cli import main
 from tests import linkcheck as lc
+from tests import readers
 from tests.helpers import assert_verified
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -267,3 +268,10 @@ def test_sigterm_cleans_up_like_ctrl_c(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert [f.name for f in out.iterdir()] in ([], [".paperbundle.lock"])  # no staging left
+
+
+def test_readers_we_did_not_write_agree(corpus_bundle: dict[str, Any]) -> None:
+    """qpdf finds no error; MuPDF and pdf.js see every outline item, internal link, URI and page
+    label where pypdf sees it (and pypdf's reading is checked against the originals above)."""
+    seen = readers.assert_readers_agree(corpus_bundle["out"] / "Corpus-v1.pdf")
+    assert sum(seen.links.values()) > 2000 and len(seen.outline) > 200

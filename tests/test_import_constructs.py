@@ -145,6 +145,11 @@ def test_summary_warns_on_two_titles_long_titles_and_default_version() -> None:
     assert "title of 349 characters, cut to 300" in notes
     assert "version 'v0.1' (the default)" in notes
     assert result.report.duplicates_merged == 1
+    assert result.report.warnings == 2
+    assert result.report.summary() == (
+        "3 rows seen: 2 papers written, 0 kept as comments (no PDF link), "
+        "1 duplicates merged, 2 warnings"
+    )
     assert not any("default" in n for n in import_readme(md, version="v2").report.notes)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PAPERS, PaperServer, build_args, manifest_text, run
+from tests.helpers import PAPERS, PaperServer, build_args, build_papers, manifest_text, run
 
 
 def test_missing_paper_is_missing_everywhere_and_added_nowhere(
@@ -49,11 +49,7 @@ def test_missing_paper_is_missing_everywhere_and_added_nowhere(
 def test_verify_refuses_contents_that_call_a_held_paper_missing(
     tmp_path: Path, paper_server: PaperServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    m = tmp_path / "m.toml"
-    m.write_text(manifest_text(PAPERS), encoding="utf-8")
-    out = tmp_path / "out"
-    code, _, err = run(build_args(m, out, tmp_path / "c", paper_server), capsys)
-    assert code == 0, err
+    out = build_papers(tmp_path, paper_server, capsys)
     z = out / "Test-Papers-v1.0.zip"
     with zipfile.ZipFile(z) as zf:
         pdf, contents = zf.read("Test-Papers-v1.0.pdf"), zf.read("CONTENTS.md").decode()

@@ -254,11 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     im = sub.add_parser(
         "import",
-        help="README tables -> manifest",
-        description="Turn the paper tables of a README (awesome-list style) into a manifest.",
+        help="README reading list -> manifest (or --update one)",
+        description="Turn the papers of a README (tables, lists, paragraphs, headings) into a "
+        "new manifest (-o), or merge them into an existing one in place (--update).",
     )
     im.add_argument("readme", type=Path, help="the markdown file to read")
-    im.add_argument("-o", "--out", type=Path, required=True)
+    im.add_argument("-o", "--out", type=Path, help="the new manifest to write")
+    im.add_argument(
+        "--update", type=Path, metavar="MANIFEST", help="merge into this manifest, in place"
+    )
+    im.add_argument(
+        "--prune", action="store_true", help="with --update: remove papers gone from the README"
+    )
     im.add_argument("--name")
     im.add_argument("--version", dest="bundle_version")
     im.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -616,27 +623,31 @@ def _outdated(
 
 
 def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.importer import import_readme, write_import
+    from paperbundle.importer import import_readme, read_readme, write_import
+    from paperbundle.importer.update import update_manifest, write_update
 
-    try:
-        text = args.readme.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{args.readme}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{args.readme}: not a UTF-8 text (markdown) file") from None
+    if args.update is not None:
+        for flag, given in (("-o", args.out), ("--force", args.force), ("--name", args.name)):
+            if given:
+                raise UsageError(f"{flag} is not used with --update (it rewrites {args.update})")
+        if args.bundle_version:
+            raise UsageError("--version is not used with --update: edit [bundle] version")
+        text = read_readme(args.readme)
+        up = update_manifest(text, args.update, prune=args.prune, source=str(args.readme))
+        write_update(up, args.update)
+        print(*up.messages(args.update), sep="\n", file=sys.stderr)
+        print(up.diff)
+        return EXIT_OK
+    if args.out is None or args.prune:
+        raise UsageError("import needs -o NEW.toml, or --update MANIFEST (--prune: with --update)")
     result = import_readme(
-        text, name=args.name, version=args.bundle_version, source=str(args.readme)
+        read_readme(args.readme),
+        name=args.name,
+        version=args.bundle_version,
+        source=str(args.readme),
     )
     write_import(result, args.out, force=args.force)
-    r = result.report
-    for note in r.notes:
-        print(note, file=sys.stderr)
-    print(
-        f"{args.out}: {r.rows_seen} rows seen, {r.papers_written} papers written, "
-        f"{r.kept_as_comments} kept as comments (no PDF link), "
-        f"{r.duplicates_merged} duplicates merged",
-        file=sys.stderr,
-    )
+    print(*result.report.notes, f"{args.out}: {result.report.summary()}", sep="\n", file=sys.stderr)
     return EXIT_OK
 
 

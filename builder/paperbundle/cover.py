@@ -117,6 +117,7 @@ def draw_cover(
     fy -= 14
     for label, value, url in facts:
         tx.draw(c, left, fy, label, 9, color=GREY)
+        value = tx.truncate(value, 10.5, right - left - 82)
         vw = tx.draw(c, left + 82, fy, value, 10.5, color=LINK if url else INK)
         if url:
             link(c, url, left + 80, fy - 3, left + 84 + vw, fy + 10)

@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from paperbundle import __version__
 from paperbundle import text as tx
 from paperbundle.cover import draw_cover
+from paperbundle.fmt import cap_text
 from paperbundle.frontstyle import (
     ACCENT,
     GREY,
@@ -160,14 +161,9 @@ def _build_rows(
             inner = text_w * 0.45 - tx.width("[]", TITLE_SIZE, bold=True)
             label = f"[{tx.truncate(label, TITLE_SIZE, inner, bold=True)}]"
         label_w = tx.width(label + " ", TITLE_SIZE, bold=True) if label else 0.0
-        title = t.paper(paper, "title", paper.title)
-        lines = tx.wrap(title, TITLE_SIZE, text_w, first_width=text_w - label_w)
+        title = t.paper(paper, "title", cap_text(paper.title, MAX_TITLE_CHARS))
+        lines = _title_lines(title, text_w, label_w)
         indent = HANG  # continuation lines hang under the first one
-        if len(lines) > 1:
-            rest = " ".join(lines[1:])
-            lines = lines[:1] + tx.wrap(rest, TITLE_SIZE, text_w - indent)
-        if not lines:
-            lines = [""]
         authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
         excerpt = paper.excerpt(source_pages[paper.key]) if paper.key in source_pages else None
         authors = muted_line(authors, paper.affiliation, paper.venue, excerpt)
@@ -196,6 +192,25 @@ def _build_rows(
         )
         out.append(row)
     return out, layout
+
+
+MAX_TITLE_LINES = 3  # a longer title is cut with "…" (docs/bundle.md, the contents row)
+MAX_TITLE_CHARS = 2_000  # never wrapped beyond this: three lines hold about 300
+
+
+def _title_lines(title: str, text_w: float, label_w: float) -> list[str]:
+    """A title wrapped into at most MAX_TITLE_LINES lines, the last cut with "…" when more is
+    left; continuation lines hang by HANG."""
+    lines = tx.wrap(title, TITLE_SIZE, text_w, first_width=text_w - label_w)
+    if len(lines) > 1:
+        rest = " ".join(lines[1:])
+        lines = lines[:1] + tx.wrap(rest, TITLE_SIZE, text_w - HANG)
+    if len(lines) > MAX_TITLE_LINES:
+        last = " ".join(lines[MAX_TITLE_LINES - 1 :])
+        # the cut must show even when the last line happened to fill its width exactly
+        cut = tx.truncate(last, TITLE_SIZE, text_w - HANG - tx.width(" …", TITLE_SIZE))
+        lines = [*lines[: MAX_TITLE_LINES - 1], cut.removesuffix("…").rstrip() + " …"]
+    return lines or [""]
 
 
 def _paginate(items: list[_Row | _Heading], first_room: float, room: float) -> list[list[Any]]:
@@ -351,7 +366,8 @@ def _draw_contents_page(
     for item in page_items:
         if isinstance(item, _Heading):
             hy = top - HEADING_ABOVE - SECTION_SIZE * 0.8
-            tx.draw(c, C_LEFT, hy, item.title, SECTION_SIZE, bold=True, color=ACCENT)
+            heading = tx.truncate(item.title, SECTION_SIZE, C_RIGHT - C_LEFT, bold=True)
+            tx.draw(c, C_LEFT, hy, heading, SECTION_SIZE, bold=True, color=ACCENT)
             c.setStrokeColor(RULE)
             c.setLineWidth(0.5)
             c.line(C_LEFT, hy - 5, C_RIGHT, hy - 5)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from paperbundle.assemble import PaperInput
 from paperbundle.errors import PaperError, PdfError
 from paperbundle.fetch import FetchResult
-from paperbundle.manifest import Manifest, Paper, select_pages
-from paperbundle.pdfio import open_pdf, read_pdf
+from paperbundle.manifest import Manifest, Paper
+from paperbundle.pdfio import read_paper, read_pdf
 from paperbundle.rights import PaperRights, Rights, shown_paper
 from paperbundle.standin import render_standin
 
@@ -39,16 +39,12 @@ def open_papers(
         fp = fetched.papers.get(paper.key)
         if fp is None:
             continue
-        try:
-            # Fetch hands on the reader it validated; a cached file is opened here.
-            reader = fp.reader if fp.reader is not None else open_pdf(paper, fp.path)
-            try:
-                kept = len(select_pages(paper.pages, len(reader.pages)))
-            except ValueError as exc:
-                raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
+        try:  # fetch hands on the reader it validated; a cached file is opened here
+            reader, pages = read_paper(paper, fp.path, fp.reader)
         except PdfError as exc:
             failures.append(exc)
             continue
+        kept = len(pages)
         r = rights.papers[paper.key]
         shown = shown_paper(paper, r)
         size = fp.size

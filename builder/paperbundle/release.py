@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from paperbundle import HOMEPAGE, __version__
 from paperbundle.errors import PaperError, UsageError
 from paperbundle.files import CHUNK, atomic_file
-from paperbundle.fmt import human_size, plural
+from paperbundle.fmt import hostile_char, human_size, plural, safe_text
 from paperbundle.manifest import Manifest, Paper, arxiv_id
 
 if TYPE_CHECKING:
@@ -84,14 +85,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
 def md_escape(text: str) -> str:
-    """Manifest text shown as markdown text, never as markup (links, emphasis, HTML, tables)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Manifest text shown as markdown text, never as markup (links, emphasis, HTML, tables), and
+    without controls or bidi overrides (:func:`paperbundle.fmt.safe_text`), whatever reached it."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(safe_text(text, "\t\n").split()))
 
 
 def md_url(url: str) -> str:
     """A URL safe inside markdown link syntax: brackets, parentheses, angle brackets and spaces
-    percent-encoded, so a URL can never close its link and open another."""
-    return "".join(f"%{ord(c):02X}" if c in " ()[]<>" else c for c in url)
+    percent-encoded, so a URL can never close its link and open another; controls and bidi
+    overrides percent-encoded too."""
+    return "".join(quote(c, safe="") if c in " ()[]<>" or hostile_char(c) else c for c in url)
 
 
 def _sections(manifest: Manifest) -> dict[str, str | None]:

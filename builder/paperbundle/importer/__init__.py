@@ -36,6 +36,7 @@ __all__ = [
     "ImportResult",
     "import_readme",
     "pdf_url",
+    "read_readme",
     "slug_key",
     "toml_string",
     "write_import",
@@ -51,12 +52,13 @@ class ImportReport:
     kept_as_comments: int  # rows without a fetchable PDF link (blogs, docs, Zhihu, GitHub only)
     duplicates_merged: int  # same paper (same arXiv id / canonical URL) seen again
     notes: tuple[str, ...]  # human lines for stderr (which rows became comments, merged, why)
+    warnings: int = 0  # suspicious rows: one link with two titles, a title over 300 characters
 
     def summary(self) -> str:
         return (
-            f"{self.rows_seen} rows: {self.papers_written} papers written, "
+            f"{self.rows_seen} rows seen: {self.papers_written} papers written, "
             f"{self.kept_as_comments} kept as comments (no PDF link), "
-            f"{self.duplicates_merged} duplicates merged"
+            f"{self.duplicates_merged} duplicates merged, {self.warnings} warnings"
         )
 
 
@@ -293,7 +295,8 @@ def import_readme(
             f"{source}: no row or item with a PDF link "
             f"({len(entries)} rows seen, {comments} without a PDF link): nothing to import"
         )
-    report = ImportReport(len(entries), written, comments, merged, tuple(notes))
+    warnings = sum("warning:" in n for n in notes)
+    report = ImportReport(len(entries), written, comments, merged, tuple(notes), warnings)
     text = _render(entries, report, name=name, version=version, title=title, source=source)
     # the output must be a valid manifest: check it here rather than in `paperbundle check`
     parse_manifest(text, path=Path.cwd() / "imported.toml", display=f"import of {source}")
@@ -347,6 +350,16 @@ def _render(
         ]
         out += [f"{k} = {toml_string(v)}" for k, v in fields if v]
     return "\n".join(out) + "\n"
+
+
+def read_readme(path: Path) -> str:
+    """The README's text; UsageError when it cannot be read or is not UTF-8."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a UTF-8 text (markdown) file") from None
 
 
 def write_import(result: ImportResult, out: Path, *, force: bool) -> None:
