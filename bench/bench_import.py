@@ -25,9 +25,10 @@ ARXIV_RE = re.compile(
     re.IGNORECASE,
 )
 FTP_RE = re.compile(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", re.IGNORECASE)
-PDF_RE = re.compile(r"https?://[^\s)\]>\"'|]+?\.pdf\b", re.IGNORECASE)
+# a link ending in .pdf (not .pdf.zip), optionally with a query or fragment
+PDF_RE = re.compile(r"https?://[^\s)\]>\"'|]+?\.pdf(?=[\s)\]>\"'|?#]|$)", re.IGNORECASE)
 LEFTOVER_RE = re.compile(
-    r"\]\(|\*\*|`|<[a-z/][^>]*>|&[a-z]+;|&#\d+;|:[a-z0-9_+-]+:|^\s*\d+[.)]\s|^\s*\[[^\]]+\]\s|"
+    r"\]\(|\*\*|`|<[a-z/][^>]*>|&[a-z]+;|&#\d+;|^\s*(?:\d+[.)]|\d+(?:\.\d+)+\.?)\s|^\s*\[[^\]]+\]\s|"
     r"\(@|https?://|\bback to top\b|\(back\)|[\U0001f000-\U0001faff\u2600-\u27bf]",
     re.IGNORECASE,
 )
@@ -46,8 +47,12 @@ def independent(text: str) -> tuple[set[str], set[str]]:
     return ids, pdfs
 
 
+# a :shortcode: stands apart and names something ("2:4:" and "V:N:M" are not shortcodes)
+SHORTCODE_RE = re.compile(r"(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:")
+
+
 def leftover(s: str) -> bool:
-    return len(s) > 300 or bool(LEFTOVER_RE.search(s))
+    return len(s) > 300 or bool(LEFTOVER_RE.search(s) or SHORTCODE_RE.search(s))
 
 
 def row(readme: Path, work: Path) -> list[str]:

@@ -115,7 +115,8 @@ def _independent_count(text: str) -> int:
         )
     )
     ids |= set(re.findall(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", text))
-    pdfs = {u.lower() for u in re.findall(r"https?://[^\s)\]>\"'|]+?\.pdf\b", text, re.I)}
+    pdf_re = r"https?://[^\s)\]>\"'|]+?\.pdf(?=[\s)\]>\"'|?#]|$)"  # not .pdf.zip
+    pdfs = {u.lower() for u in re.findall(pdf_re, text, re.I)}
     return len(ids) + len({u for u in pdfs if "arxiv.org" not in u})
 
 
@@ -173,3 +174,80 @@ def test_affiliation_and_venue_are_validated_manifest_keys(tmp_path: Path) -> No
         parse_manifest(
             head + f'venue = "{"x" * 201}"\n', path=tmp_path / "m.toml", display="m.toml"
         )
+
+
+def test_list_item_title_line_then_links_line_is_one_paper() -> None:
+    # PromptPapers style: the bold title, a blank line, then the authors and [[pdf](...)]
+    md = (
+        "# L\n\n## 1.2 Pilot Work\n\n"
+        "1. **PADA: Prompt-based Adaptation.** Preprint.\n\n"
+        "   *Eyal Ben-David, Roi Reichart.* [[pdf](https://arxiv.org/abs/2102.12206)], "
+        "[[project](https://github.com/eyalbd2/PADA)] 2021.5\n\n"
+        "2. **Beyond 2:4: exploring V:N:M sparsity :star:**\n"
+        "   *A. Author* [[pdf](https://arxiv.org/abs/2410.16135)]\n"
+        "- **A category, not a paper**\n"
+        "  - [Child Paper: Nested](https://arxiv.org/abs/2301.00041)\n"
+        "\n## 3.1.1 Eviction\n\n- [Block-Recurrent Transformers.](https://arxiv.org/abs/2203.07852)\n"
+    )
+    p = _papers(md)
+    assert [q["title"] for q in p] == [
+        "PADA: Prompt-based Adaptation",  # the bold span, its final period dropped
+        "Beyond 2:4: exploring V:N:M sparsity",  # "2:4:" is no shortcode, ":star:" is
+        "Child Paper: Nested",
+        "Block-Recurrent Transformers",
+    ]
+    assert p[0]["code"] == "https://github.com/eyalbd2/PADA" and p[0]["date"] == "2021.02"
+    assert [q["section"] for q in p] == ["Pilot Work"] * 3 + ["Eviction"]  # no outline numbers
+
+
+def test_bundle_name_skips_generic_headings_without_an_h1() -> None:
+    md = (
+        "## ©️Citations\n\n```\n@misc{x}\n```\n\n## 📙Awesome LLM Papers\n\n"
+        "- [A Paper](https://arxiv.org/abs/2301.00051)\n"
+    )
+    result = import_readme(md)
+    bundle = tomllib.loads(result.toml)["bundle"]
+    assert (bundle["name"], bundle["title"]) == ("Awesome-LLM-Papers", "Awesome LLM Papers")
+    assert any("no level-1 heading" in n and "--name" in n for n in result.report.notes)
+    assert tomllib.loads(import_readme(md, name="mine").toml)["bundle"]["name"] == "mine"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://arxiv.org/html/2403.20041v2", "https://arxiv.org/pdf/2403.20041v2"),
+        ("https://www.arxiv.org/abs/2403.20041", "https://arxiv.org/pdf/2403.20041"),
+        ("https://huggingface.co/papers/2403.20041", "https://arxiv.org/pdf/2403.20041"),
+        (
+            "https://github.com/o/r/blob/main/docs/paper.pdf",
+            "https://github.com/o/r/raw/main/docs/paper.pdf",
+        ),
+        ("https://aclanthology.org/P19-1001/", "https://aclanthology.org/P19-1001.pdf"),
+        ("https://github.com/o/r/releases/download/v1/book.pdf.zip", None),  # a zip, not a PDF
+        ("https://huggingface.co/papers", None),
+    ],
+)
+def test_more_link_forms(url: str, expected: str | None) -> None:
+    assert pdf_url(url) == expected
+
+
+def test_trailing_descriptions_are_cut_from_table_titles() -> None:
+    desc = "a family of diffusion models, trained on code and text, that generates many tokens"
+    md = "# L\n\n| **Paper** | **Links** |\n|---|---|\n"
+    for n, (cell, aid) in enumerate(
+        [
+            (f"1) Ultra-Fast Diffusion Models  This paper introduces {desc}", "2506.17298"),
+            (f"2) Memory OS for LLMs Introduces {desc}", "2505.22101"),
+            (f"3) Auto-RAG- an autonomous retrieval model; {desc}", "2411.19443"),
+            (f"4) DeepSeek-V2 -a strong MoE model; {desc}", "2405.04434"),
+            ("5) Attention  Is All You Need", "1706.03762"),  # a stray double space only
+        ]
+    ):
+        md += f"| {cell} | [Paper](https://arxiv.org/abs/{aid}), [Tweet](https://x.com/{n}) |\n"
+    assert [q["title"] for q in _papers(md)] == [
+        "Ultra-Fast Diffusion Models",
+        "Memory OS for LLMs",
+        "Auto-RAG",
+        "DeepSeek-V2",
+        "Attention Is All You Need",
+    ]

@@ -40,11 +40,11 @@ def open_papers(
         if fp is None:
             continue
         try:  # fetch hands on the reader it validated; a cached file is opened here
-            reader, pages = read_paper(paper, fp.path, fp.reader)
+            reader, kept_pages = read_paper(paper, fp.path, fp.reader)
         except PdfError as exc:
             failures.append(exc)
             continue
-        kept = len(pages)
+        kept = len(kept_pages)
         r = rights.papers[paper.key]
         shown = shown_paper(paper, r)
         size = fp.size

@@ -179,10 +179,24 @@ def _bundle_name(headings: list[Heading], source: str) -> tuple[str, str | None,
         "news",
         "updates",
         "contributing",
+        "contribution",
         "citation",
+        "cite",
+        "how to cite",
+        "note",
+        "acknowledgement",
+        "acknowledgment",
+        "contact",
+        "star history",
+        "changelog",
     }
+
+    def is_generic(text: str) -> bool:
+        t = text.lower().strip(" :")
+        return t in generic or t.removesuffix("s") in generic
+
     h1 = [h for h in headings if h.level == 1]
-    pool = h1 or [h for h in headings if h.text.lower().strip(" :") not in generic]
+    pool = h1 or [h for h in headings if not is_generic(h.text)]
     title = pool[0].text if pool else None
     for h in pool:
         name = slug_name(h.text)

@@ -118,6 +118,7 @@ def scan(markdown: str) -> tuple[list[Heading], list[Item]]:
     row: list[tuple[str, list[Link], str]] = []
     in_head = False
     row_line = 0
+    waiting: list[tuple[int, list[Item]]] = []  # open list items: level, lines without a link
     for i, t in enumerate(tokens):
         line = (t.map[0] + 1) if t.map else row_line
         if t.type == "heading_open":
@@ -171,7 +172,33 @@ def scan(markdown: str) -> tuple[list[Heading], list[Item]]:
                         code_links=code_links,
                     )
                 )
+        elif t.type == "list_item_open":
+            waiting.append((t.level, []))
+        elif t.type == "list_item_close" and waiting:
+            waiting.pop()
         elif t.type == "inline" and tokens[i - 1].type == "paragraph_open":
+            # in a list item's own paragraphs, lines without a link ("**Title**", then the
+            # authors) belong to the next line with one ("[[pdf](...)]"): one paper, one item
+            own = waiting[-1][1] if waiting and t.level == waiting[-1][0] + 2 else None
             for text, bold, _, links in _inline(t.children or []):
-                items.append(Item(line, section, text, bold, tuple(links)))
+                if own is not None and not any(not lk.url.startswith("#") for lk in links):
+                    own.append(Item(line, section, text, bold, tuple(links)))
+                    continue
+                item = Item(line, section, text, bold, tuple(links))
+                if own:
+                    item = _joined([*own, item])
+                    own.clear()
+                items.append(item)
     return headings, items
+
+
+def _joined(parts: list[Item]) -> Item:
+    """One item from a list item's lines: the first line's place, all text, the first bold."""
+    first = parts[0]
+    return Item(
+        first.line,
+        first.section,
+        " ".join(p.text.strip() for p in parts if p.text.strip()),
+        next((p.bold for p in parts if p.bold), ""),
+        tuple(lk for p in parts for lk in p.links),
+    )

@@ -211,8 +211,10 @@ def _comment(text: str) -> str:
 _EMOJI_RE = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\u00a9\u00ae\u2190-\u21ff]"
 )
-_SHORTCODE_RE = re.compile(r":[a-z0-9_+-]{1,40}:")
+# a :shortcode: names something with a letter and stands apart: "2:4:" and "V:N:M" are no emoji
+_SHORTCODE_RE = re.compile(r"(?<![\w:])(?::(?=[a-z0-9_+-]*[a-z]|[+-]1:)[a-z0-9_+-]{1,40}:)+(?!:)")
 _NUMBER_RE = re.compile(r"^\s*(?:\(?\d{1,4}[.)]|#\d{1,4}|\d{1,4}\s*[-–—:])\s+")
+_OUTLINE_RE = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s+(?=\S)")  # "3.1.1 Eviction"
 _TAG_RE = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*[:：\-–—]?\s*")
 _ORG_RE = re.compile(r"\s*\(@\s*([^()]{0,120})\)\s*$")
 _VENUE_RE = re.compile(
@@ -220,6 +222,10 @@ _VENUE_RE = re.compile(
     r"COLING|COLM|TACL|TMLR|JMLR|MLSys|OSDI|SOSP|ATC|EuroSys|SIGIR|WWW|EACL|AISTATS|UAI|WACV)"
     r"['’]?\s*(?:19|20)?\d{2}(?:\s+\w+)?)\s*[)\]]?\s*$",
     re.IGNORECASE,
+)
+_DESCRIPTION_RE = re.compile(
+    r"\s(?:This (?:paper|work|study|survey|report)|In this (?:paper|work)|The authors|"
+    r"Researchers|Introduces|Proposes|Presents|We (?:propose|introduce|present))\b"
 )
 _BACK_RE = re.compile(r"\(?\s*(?:back\s*to\s*top|back|top|返回顶部)\s*\)?\s*$", re.IGNORECASE)
 
@@ -235,7 +241,7 @@ def clean_section(text: str) -> str:
     """A heading's text as a section name: emoji, shortcodes and back-to-top markers removed."""
     text = clean_text(text)
     text = _BACK_RE.sub("", text).strip(" -–—|:")
-    return _NUMBER_RE.sub("", text).strip()
+    return _OUTLINE_RE.sub("", _NUMBER_RE.sub("", text)).strip()
 
 
 def split_title(text: str) -> tuple[str, dict[str, str]]:
@@ -244,6 +250,11 @@ def split_title(text: str) -> tuple[str, dict[str, str]]:
     extras may hold ``label`` (the first [Tag]), ``affiliation`` and ``venue``.
     """
     extras: dict[str, str] = {}
+    # "Title  This paper introduces ...": two spaces set a description of sentences apart
+    head, gap, rest = text.strip().partition("  ")
+    rest = rest.strip()
+    if gap and len(rest) > max(60, len(head)) and not head.rstrip().endswith((":", "-")):
+        text = head
     t = clean_text(text)
     t = _NUMBER_RE.sub("", t)
     while True:
@@ -261,5 +272,12 @@ def split_title(text: str) -> tuple[str, dict[str, str]]:
     if m3 and m3.start() > 0:
         extras["venue"] = m3.group(1).strip()
         t = t[: m3.start()]
-    t = re.split(r"\s+[-–—]\s+(?=[A-Za-z])", t, maxsplit=1)[0] if len(t) > 80 else t
-    return t.strip(" -–—:|,"), extras
+    if len(t) > 80:  # "Title - a description", "Name- a description", "Name -a description"
+        t = re.split(r"\s+[-–—]\s*(?=[A-Za-z])|(?<=\w)[-–—]\s+(?=[a-z])", t, maxsplit=1)[0]
+    if len(t) > 100:  # "Title This paper introduces ...": the description's usual first words
+        m4 = _DESCRIPTION_RE.search(t, 10)
+        t = t[: m4.start()] if m4 else t
+    t = t.strip(" -–—:|,")
+    if not re.search(r"(?:\bet al|\.\.|\b[A-Z])\.$", t):  # "Title." but not "et al." or "U.S."
+        t = t.removesuffix(".")
+    return t, extras
