@@ -47,6 +47,7 @@ release: $(VENV)/.installed
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_fetch.py
+	$(BIN)/python bench/bench_lock.py
 
 ## make bench-scale [SIZES="16 64 256"]: build time and memory at N papers (minutes)
 SIZES ?= 16 64

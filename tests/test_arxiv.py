@@ -187,6 +187,9 @@ def test_metadata_is_asked_once_then_kept_unless_refreshed(
     flash = read(m)["papers"]["flash"]  # type: ignore[index]
     assert flash["arxiv"]["latest_version"] == 3
     assert flash["version"] == 2  # the same file as before: still the version it was locked at
+    # --refresh downloads again and asks again
+    assert run(lock_args(m, tmp_path, arxiv, "--refresh"), capsys)[0] == 0
+    assert len(arxiv.hits("/api/query")) == 3 and len(arxiv.hits("/oai2")) == 9
 
 
 def test_offline_lock_keeps_metadata_and_records_none_for_new_papers(

@@ -379,52 +379,10 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         for line in _failure_lines(result.missing):
             print(line, file=sys.stderr)
     if args.json:
-        fr = result.fetch
-        print(
-            json.dumps(
-                {
-                    "ok": True,
-                    "exit_code": code,
-                    "manifest": str(args.manifest),
-                    "name": manifest.bundle.name,
-                    "version": manifest.bundle.version,
-                    "papers": result.papers,
-                    "pages": result.page_count,
-                    "volumes": [
-                        {
-                            "pdf": str(v.pdf),
-                            "zip": str(v.zip),
-                            "papers": list(v.papers),
-                            "pages": v.page_count,
-                        }
-                        for v in result.volumes
-                    ],
-                    "sha256": str(result.sha256_file),
-                    "notes": str(result.notes),
-                    "missing": [_failure_json(e) for e in result.missing],
-                    "downloaded": sum(
-                        1
-                        for k, p in fr.papers.items()
-                        if not p.from_cache and manifest.paper(k).url is not None
-                    ),
-                    "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
-                    "local_files": sum(1 for p in manifest.papers if p.url is None),
-                    "requests": fr.requests,
-                    "bytes_received": fr.bytes_received,
-                    "links": {
-                        "internal": result.stats.links_kept,
-                        "dropped": result.stats.links_dropped,
-                        "uri": result.stats.uri_links,
-                    },
-                    "outline_items": result.stats.outline_items,
-                    "active_content_removed": dict(result.stats.active_removed),
-                    "seconds": round(result.seconds, 3),
-                    "up_to_date": result.up_to_date,
-                    "warnings": rep.warnings,
-                },
-                indent=2,
-            )
-        )
+        from paperbundle.summary import build_summary
+
+        summary = build_summary(result, str(args.manifest), code, rep.warnings)
+        print(json.dumps(summary, indent=2))
     elif result.up_to_date and not args.quiet:
         print(
             f"{args.out} is up to date: nothing changed since the last build (no file was written)",
@@ -444,10 +402,6 @@ def _require_lock_if_frozen(manifest: Any, frozen: bool) -> None:
             f"--frozen needs the lock file {manifest.lock_path}; "
             f"write it first with: paperbundle lock {manifest.display_path}"
         )
-
-
-def _failure_json(e: PaperError) -> dict[str, str]:
-    return {"key": e.key, "url": e.url, "reason": e.reason, "detail": e.detail}
 
 
 def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
@@ -475,7 +429,7 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                         }
                         for k, p in res.papers.items()
                     },
-                    "failures": [_failure_json(e) for e in res.failures],
+                    "failures": [e.as_json() for e in res.failures],
                     "requests": res.requests,
                 },
                 indent=2,
@@ -593,32 +547,17 @@ def _outdated(
     args: argparse.Namespace, manifest: Any, lock: Any, rep: ConsoleReporter
 ) -> list[str]:
     """``check --outdated``: a line per paper older than arXiv's latest, or not answered."""
-    from paperbundle.arxiv.client import ArxivClient, api_base
-    from paperbundle.arxiv.outdated import check_versions
-    from paperbundle.fetch.session import Session
+    from paperbundle.arxiv.client import api_base
+    from paperbundle.arxiv.outdated import outdated_report
 
     if args.offline:
         raise UsageError("check --outdated asks arXiv; it cannot be combined with --offline")
-    net = Session(_net_options(args), rep)
-    try:
-        checks, failures = check_versions(
-            manifest, lock, ArxivClient(net, api_base(args.arxiv_api))
-        )
-    finally:
-        net.close()
-    out = [str(e) for e in failures]
-    for c in checks:
-        what = "pins" if c.pinned else "bundles"
-        if c.outdated:
-            out.append(
-                f"{c.key}: arXiv:{c.arxiv_id}: {what} v{c.have}, arXiv's latest is v{c.latest}"
-            )
-        elif c.have is None and c.latest is not None and not args.quiet:
-            rep.warn(
-                f"{c.key}: arXiv:{c.arxiv_id}: version bundled not known (no lock entry with one;"
-                f" run paperbundle lock); arXiv's latest is v{c.latest}"
-            )
-    return out
+    problems, notes = outdated_report(
+        manifest, lock, _net_options(args), api_base(args.arxiv_api), rep
+    )
+    for note in notes:
+        rep.warn(note)
+    return problems
 
 
 def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
@@ -748,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "hint: no network? Build from a local mirror (--mirror FROM=TO) or, once the "
                 "cache holds every paper, with --offline (see the README)"
             )
-        error = {"error": "failed", "failures": [_failure_json(e) for e in exc.failures]}
+        error = {"error": "failed", "failures": [e.as_json() for e in exc.failures]}
         code = exc.exit_code
     except VerifyError as exc:
         print(f"FAILED {exc}", file=sys.stderr)
@@ -756,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exc.exit_code
     except PaperError as exc:
         _err(f"error: {exc}")
-        error = {"error": "failed", "failures": [_failure_json(exc)]}
+        error = {"error": "failed", "failures": [exc.as_json()]}
         code = exc.exit_code
     except PaperbundleError as exc:
         _err(f"error: {exc}")

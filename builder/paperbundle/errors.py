@@ -75,6 +75,10 @@ class PaperError(PaperbundleError):
             text += f": {detail}"
         super().__init__(text)
 
+    def as_json(self) -> dict[str, str]:
+        """What ``--json`` outputs say about this failure."""
+        return {"key": self.key, "url": self.url, "reason": self.reason, "detail": self.detail}
+
 
 class FetchError(PaperError):
     """Downloading a paper failed."""

@@ -8,6 +8,7 @@ keeps what the lock held for it; the lock is written anyway and the failures are
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from paperbundle.arxiv.client import ArxivClient
@@ -15,7 +16,6 @@ from paperbundle.arxiv.meta import Asked, arxiv_papers, ask_arxiv, url_version
 from paperbundle.arxiv.records import ArxivRecord
 from paperbundle.errors import BuildFailed, ManifestError, PaperError
 from paperbundle.fetch import FetchResult, NetOptions, fetch_all
-from paperbundle.fetch.http import Stopped
 from paperbundle.fetch.lock import Lock, LockEntry, lock_from_fetch, read_lock, write_lock
 from paperbundle.fetch.session import Session
 from paperbundle.manifest import Manifest
@@ -93,23 +93,26 @@ def run_lock(
 ) -> LockOutcome:
     """Fetch every paper, ask arXiv what the lock lacks, write the lock (see the module doc)."""
     old = _old_lock(manifest, reporter)
-    fetched = fetch_all(manifest, options, reporter, None)
-    if fetched.failures:
-        raise BuildFailed(fetched.failures)
     asked = [] if options.offline else to_ask(manifest, old, options, refresh_metadata)
     records: dict[str, ArxivRecord] = {}
     failures: list[PaperError] = []
-    requests = 0
-    if asked:
-        reporter.stage("arXiv metadata")
-        net = Session(options, reporter)
-        try:
-            records, failures = ask_arxiv(ArxivClient(net, api), asked)
-        except Stopped:
-            raise KeyboardInterrupt from None
-        finally:
-            requests = net.requests
-            net.close()
+    # arXiv's API is another host than its PDFs: both proceed at once, each at its own spacing.
+    net = Session(options, reporter)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperbundle-arxiv")
+    try:
+        meta = pool.submit(ask_arxiv, ArxivClient(net, api), asked) if asked else None
+        fetched = fetch_all(manifest, options, reporter, None)
+        if fetched.failures:
+            raise BuildFailed(fetched.failures)
+        if meta is not None:
+            records, failures = meta.result()
+    except BaseException:
+        net.stop.set()  # the metadata thread stops at its next wait
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        requests = net.requests
+        net.close()
     lock = merge(manifest, fetched, old, records)
     write_lock(manifest.lock_path, lock)
     keys = [p.key for p, _ in arxiv_papers(manifest)]

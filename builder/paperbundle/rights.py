@@ -32,6 +32,7 @@ class PaperRights:
     record: ArxivRecord | None  # what arXiv said (the lock's ``arxiv`` record)
     link_only: bool  # replaced by a stand-in page (redistribute = "granted")
     excerpt: bool  # cut with ``pages``
+    unknown_to_lock: bool = False  # an arXiv paper the lock has no metadata for
 
     @property
     def allowed(self) -> bool:
@@ -53,11 +54,18 @@ class Rights:
             return []
         what = f"{plural(len(keys), 'paper')} with a licence that grants no redistribution"
         if self.redistribute == "granted":
-            return [f"{what}, bundled as link-only pages: {', '.join(keys)}"]
-        return [
-            f"{what}: {', '.join(keys)} (bundled anyway; "
-            'redistribute = "granted" replaces them with link-only pages)'
-        ]
+            out = [f"{what}, bundled as link-only pages: {', '.join(keys)}"]
+        else:
+            out = [
+                f"{what}: {', '.join(keys)} (bundled anyway; "
+                'redistribute = "granted" replaces them with link-only pages)'
+            ]
+        if unknown := [k for k in keys if self.papers[k].unknown_to_lock]:
+            out.append(
+                f"the lock has no arXiv metadata (licence, authors) for {', '.join(unknown)}: "
+                "run paperbundle lock"
+            )
+        return out
 
 
 def paper_rights(paper: Paper, lock: Lock | None, redistribute: str) -> PaperRights:
@@ -80,6 +88,7 @@ def paper_rights(paper: Paper, lock: Lock | None, redistribute: str) -> PaperRig
         record=record,
         link_only=redistribute == "granted" and not granted,
         excerpt=excerpt,
+        unknown_to_lock=aid is not None and record is None and paper.licence is None,
     )
 
 

@@ -12,7 +12,10 @@ from paperbundle.arxiv.client import ArxivClient
 from paperbundle.arxiv.meta import Asked, arxiv_papers, ask_api, url_version
 from paperbundle.errors import PaperError
 from paperbundle.fetch.lock import Lock
+from paperbundle.fetch.options import NetOptions
+from paperbundle.fetch.session import Session
 from paperbundle.manifest import Manifest
+from paperbundle.progress import Reporter
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,29 @@ def check_versions(
         rec = records.get(p.key)
         out.append(VersionCheck(p.key, aid, have, rec.latest_version if rec else None, pinned))
     return out, failures
+
+
+def outdated_report(
+    manifest: Manifest, lock: Lock | None, options: NetOptions, api: str, reporter: Reporter
+) -> tuple[list[str], list[str]]:
+    """(problems: a line per outdated paper and per paper arXiv gave nothing for, notes: papers
+    whose bundled version is not known)."""
+    net = Session(options, reporter)
+    try:
+        checks, failures = check_versions(manifest, lock, ArxivClient(net, api))
+    finally:
+        net.close()
+    problems = [str(e) for e in failures]
+    notes = []
+    for c in checks:
+        what = "pins" if c.pinned else "bundles"
+        if c.outdated:
+            problems.append(
+                f"{c.key}: arXiv:{c.arxiv_id}: {what} v{c.have}, arXiv's latest is v{c.latest}"
+            )
+        elif c.have is None and c.latest is not None:
+            notes.append(
+                f"{c.key}: arXiv:{c.arxiv_id}: the version bundled is not known (the lock has "
+                f"none: run paperbundle lock); arXiv's latest is v{c.latest}"
+            )
+    return problems, notes
