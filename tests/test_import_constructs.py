@@ -28,6 +28,8 @@ def test_bullets_numbered_nested_and_org() -> None:
         "  - [ICLR2025] [Dynamic-LLaVA: Efficient MLLMs](https://arxiv.org/abs/2412.00876), "
         "NeurIPS 2025\n"
         "1. **A Bold Title** - a description [pdf](https://arxiv.org/pdf/2401.00001)\n"
+        "- [QAQ: Quality Adaptive Quantization](https://arxiv.org/abs/2403.04643)"
+        "(@@smail.nju.edu.cn)\n"
     )
     result = import_readme(md)
     p = tomllib.loads(result.toml)["papers"]
@@ -37,6 +39,10 @@ def test_bullets_numbered_nested_and_org() -> None:
     assert p[1]["title"] == "Dynamic-LLaVA: Efficient MLLMs"
     assert (p[1]["label"], p[1]["venue"]) == ("ICLR2025", "NeurIPS 2025")
     assert p[2]["title"] == "A Bold Title"
+    assert (p[3]["title"], p[3]["affiliation"]) == (
+        "QAQ: Quality Adaptive Quantization",
+        "smail.nju.edu.cn",
+    )
     assert not any("section" in q for q in p)  # one section only: none written
 
 

@@ -216,7 +216,7 @@ _SHORTCODE_RE = re.compile(r"(?<![\w:])(?::(?=[a-z0-9_+-]*[a-z]|[+-]1:)[a-z0-9_+
 _NUMBER_RE = re.compile(r"^\s*(?:\(?\d{1,4}[.)]|#\d{1,4}|\d{1,4}\s*[-–—:])\s+")
 _OUTLINE_RE = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s+(?=\S)")  # "3.1.1 Eviction"
 _TAG_RE = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*[:：\-–—]?\s*")
-_ORG_RE = re.compile(r"\s*\(@\s*([^()]{0,120})\)\s*$")
+_ORG_RE = re.compile(r"\s*\(@+\s*([^()]{0,120})\)\s*$")
 _VENUE_RE = re.compile(
     r"\s*[,(\[]\s*((?:ICLR|ICML|NeurIPS|NIPS|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|"
     r"COLING|COLM|TACL|TMLR|JMLR|MLSys|OSDI|SOSP|ATC|EuroSys|SIGIR|WWW|EACL|AISTATS|UAI|WACV)"
