@@ -57,7 +57,7 @@ def test_write_is_stable_and_reads_back(tmp_path: Path) -> None:
     text = path.read_text()
     assert text == (
         "{\n"
-        '  "lock_version": 1,\n'
+        '  "lock_version": 2,\n'
         '  "papers": {\n'
         '    "alpha": {\n'
         '      "page_count": 1,\n'
@@ -84,7 +84,28 @@ def test_write_is_stable_and_reads_back(tmp_path: Path) -> None:
 BAD = [
     ("{ not json", [": not valid JSON"]),
     ("[]", [": must be a JSON object"]),
-    ('{"lock_version": 2, "papers": {}}', [": lock_version: must be 1"]),
+    ('{"lock_version": 3, "papers": {}}', [": lock_version: must be 1 or 2"]),
+    ('{"lock_version": true, "papers": {}}', [": lock_version: must be 1 or 2"]),
+    (
+        '{"lock_version": 1, "papers": {"a": {"url": "u", "sha256": "'
+        + "0" * 64
+        + '", "size": 1, "page_count": 1, "version": 2}}}',
+        [": papers.a.version: unknown key; allowed: page_count, sha256, size, url"],
+    ),
+    (
+        '{"lock_version": 2, "papers": {"a": {"url": "u", "sha256": "'
+        + "0" * 64
+        + '", "size": 1, "page_count": 1, "version": 0, "arxiv": {"id": "1", "title": "",'
+        ' "authors": "A", "abstract": "", "published": "2020", "updated": "2020-01-01",'
+        ' "latest_version": 1, "licence": "x", "more": 1}}}}',
+        [
+            ": papers.a.version: must be a positive integer",
+            ": papers.a.arxiv.more: unknown key",
+            ": papers.a.arxiv.title: must be a non-empty string",
+            ": papers.a.arxiv.authors: must be an array of names",
+            ": papers.a.arxiv.published: must be a date YYYY-MM-DD",
+        ],
+    ),
     ('{"lock_version": 1}', [": papers: missing"]),
     (
         '{"lock_version": 1, "papers": {"a": {"url": "", "sha256": "xyz", "size": -1,'

@@ -153,6 +153,15 @@ def _add_network(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_arxiv(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--arxiv-api",
+        metavar="URL",
+        help="arXiv API and OAI-PMH base (default $PAPERBUNDLE_ARXIV_API, else "
+        "https://export.arxiv.org/)",
+    )
+
+
 _FLAGS = {
     "frozen": "require the lock file to cover every paper and match every download",
     "refresh": "download again even if cached",
@@ -218,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     lk.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     _add_network(lk)
     _add_flags(lk, "refresh", "quiet")
+    _add_arxiv(lk)
+    lk.add_argument(
+        "--refresh-metadata",
+        action="store_true",
+        help="ask arXiv again about papers the lock already has metadata for",
+    )
     _add_common(lk)
 
     c = sub.add_parser(
@@ -227,7 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("manifest", type=Path, help="the TOML manifest of papers")
     c.add_argument("--links", action="store_true", help="probe every URL, politely")
+    c.add_argument(
+        "--outdated",
+        action="store_true",
+        help="list papers whose bundled or pinned version is older than arXiv's latest",
+    )
     _add_network(c)
+    _add_arxiv(c)
     _add_flags(c, "quiet")
     _add_common(c)
 
@@ -471,16 +492,34 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
 
 def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
-    from paperbundle.fetch import fetch_all
-    from paperbundle.fetch.lock import lock_from_fetch, write_lock
+    from paperbundle.arxiv.client import api_base
+    from paperbundle.locking import run_lock
 
     manifest = _load(args.manifest)
-    res = fetch_all(manifest, _net_options(args, refresh=args.refresh), rep, None)
-    if res.failures:
-        raise BuildFailed(res.failures)
-    write_lock(manifest.lock_path, lock_from_fetch(manifest, res))
+    api = api_base(args.arxiv_api)
+    net = _net_options(args, refresh=args.refresh)
+    if args.offline and args.refresh_metadata:
+        raise UsageError("--offline and --refresh-metadata contradict each other")
+    out = run_lock(manifest, net, api, rep, refresh_metadata=args.refresh_metadata)
     if not args.quiet:
-        print(f"wrote {manifest.lock_path} ({len(res.papers)} papers)", file=sys.stderr)
+        meta = f", {out.with_metadata} with arXiv metadata" if out.with_metadata else ""
+        asked = f"; asked arXiv about {out.asked} ({out.requests} requests)" if out.asked else ""
+        print(
+            f"wrote {manifest.lock_path} ({len(out.lock.entries)} papers{meta}{asked})",
+            file=sys.stderr,
+        )
+    if args.offline and out.without_metadata:
+        _err(
+            f"--offline: no arXiv metadata recorded for "
+            f"{plural(len(out.without_metadata), 'paper')} ({', '.join(out.without_metadata)}); "
+            "run lock again with the network"
+        )
+    if out.failures:
+        n = plural(len(out.failures), "paper")
+        _err(f"no arXiv metadata for {n} (the lock keeps what it held for them):")
+        for line in _failure_lines(out.failures):
+            print(line, file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
@@ -531,6 +570,8 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
                 unreachable += st.status is None and st.reason.startswith(("network", "dns"))
             elif st.is_pdf is False:
                 problems.append(f"{st.key}: {st.url}: not a PDF{status}")
+    if args.outdated:
+        problems += _outdated(args, manifest, lock, rep)
     if problems:
         for line in problems:
             _err(line)
@@ -544,8 +585,41 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         return EXIT_FAILED
     if not args.quiet:
         what = f"; all {checked} links answer" if args.links else ""
+        what += "; every arXiv paper is at its latest version" if args.outdated else ""
         print(f"{args.manifest}: {len(manifest.papers)} papers, valid{what}", file=sys.stderr)
     return EXIT_OK
+
+
+def _outdated(
+    args: argparse.Namespace, manifest: Any, lock: Any, rep: ConsoleReporter
+) -> list[str]:
+    """``check --outdated``: a line per paper older than arXiv's latest, or not answered."""
+    from paperbundle.arxiv.client import ArxivClient, api_base
+    from paperbundle.arxiv.outdated import check_versions
+    from paperbundle.fetch.session import Session
+
+    if args.offline:
+        raise UsageError("check --outdated asks arXiv; it cannot be combined with --offline")
+    net = Session(_net_options(args), rep)
+    try:
+        checks, failures = check_versions(
+            manifest, lock, ArxivClient(net, api_base(args.arxiv_api))
+        )
+    finally:
+        net.close()
+    out = [str(e) for e in failures]
+    for c in checks:
+        what = "pins" if c.pinned else "bundles"
+        if c.outdated:
+            out.append(
+                f"{c.key}: arXiv:{c.arxiv_id}: {what} v{c.have}, arXiv's latest is v{c.latest}"
+            )
+        elif c.have is None and c.latest is not None and not args.quiet:
+            rep.warn(
+                f"{c.key}: arXiv:{c.arxiv_id}: version bundled not known (no lock entry with one;"
+                f" run paperbundle lock); arXiv's latest is v{c.latest}"
+            )
+    return out
 
 
 def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:

@@ -9,7 +9,8 @@ and an exit code, never a traceback.
     ├── PaperError            one paper failed (key, url, reason)     (exit 1)
     │   ├── FetchError        download failed (reason: http-404, html, truncated, ...)
     │   │   └── OfflineMissing   --offline and the file is not cached
-    │   └── PdfError          the file is not a usable PDF (encrypted, unreadable, pages)
+    │   ├── PdfError          the file is not a usable PDF (encrypted, unreadable, pages)
+    │   └── ArxivError        arXiv's API or OAI-PMH gave no usable answer for a paper
     ├── LockMismatch          the lock file disagrees with a download or the manifest (exit 1)
     ├── BuildFailed           several papers failed; holds every PaperError (exit 1)
     ├── ReleaseError          writing the release (size limits, output folder)        (exit 1)
@@ -85,6 +86,11 @@ class OfflineMissing(FetchError):
 
 class PdfError(PaperError):
     """The paper's file is not a PDF we can use."""
+
+
+class ArxivError(PaperError):
+    """arXiv's metadata for a paper could not be had: ``reason`` is html, malformed-xml,
+    empty-feed, missing, api-error, oai-error, http-503, ..., ``url`` the request's URL."""
 
 
 class LockMismatch(PaperbundleError):

@@ -17,3 +17,23 @@ def human_size(n: int) -> str:
             return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1000
     return f"{n} B"  # pragma: no cover
+
+
+def hostile_char(c: str) -> bool:
+    """C0 and C1 controls, DEL, and the bidi embeddings, overrides and isolates: characters that
+    can rewrite a terminal or reorder what a reader sees (U+200C-U+200F stay allowed)."""
+    o = ord(c)
+    return o < 0x20 or 0x7F <= o <= 0x9F or 0x202A <= o <= 0x202E or 0x2066 <= o <= 0x2069
+
+
+def safe_text(text: str, keep: str = "") -> str:
+    """``text`` without the characters :func:`hostile_char` names (but those in ``keep``): what
+    a paper's outline, a manifest or an error message may put into an output file."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c for c in text if c in keep or not hostile_char(c))
+
+
+def cap_text(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

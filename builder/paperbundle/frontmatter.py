@@ -10,46 +10,40 @@ clock, fonts only from ``builder/paperbundle/fonts/``).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
-from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 
-from paperbundle import HOMEPAGE, __version__
+from paperbundle import __version__
 from paperbundle import text as tx
-from paperbundle.fmt import plural
-from paperbundle.manifest import OTHER_SECTION, Manifest, Paper, arxiv_id
-
-PAGE_W, PAGE_H = 612.0, 792.0  # US Letter
-
-INK = Color(0.10, 0.11, 0.13)
-GREY = Color(0.40, 0.42, 0.45)
-LIGHT = Color(0.60, 0.62, 0.65)
-RULE = Color(0.80, 0.82, 0.85)
-ACCENT = Color(0.12, 0.31, 0.55)
-LINK = Color(0.10, 0.35, 0.66)
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+from paperbundle.cover import draw_cover
+from paperbundle.fmt import cap_text
+from paperbundle.frontstyle import (
+    ACCENT,
+    GREY,
+    INK,
+    LIGHT,
+    LINK,
+    PAGE_H,
+    PAGE_W,
+    RULE,
+    Texts,
+    link,
+    paper_link_text,
+    roman,
+    short_url,
+    without_source_date_epoch,
 )
+from paperbundle.manifest import OTHER_SECTION, Manifest, Paper
+
+if TYPE_CHECKING:
+    from paperbundle.rights import PaperRights
+
+_Texts = Texts  # the name tests and older callers use
 
 
 @dataclass(frozen=True)
@@ -58,6 +52,7 @@ class ContentsEntry:
     first_page: int  # page label of the paper's first page: papers are numbered 1, 2, ...
     page_count: int
     source_pages: int | None = None  # pages of the original file, when `pages` cut it
+    rights: PaperRights | None = None  # its licence and version (lock and manifest)
 
 
 @dataclass(frozen=True)
@@ -74,187 +69,6 @@ class FrontMatter:
     contents_pages: int
     links: tuple[FrontLink, ...]
     warnings: tuple[str, ...]
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-class _Texts:
-    """Cleans every text shown (see :func:`paperbundle.text.clean`) and collects the warnings."""
-
-    def __init__(self, manifest: Manifest) -> None:
-        self.warnings: list[str] = []
-        self._seen: set[str] = set()
-        self._index = {p.key: i for i, p in enumerate(manifest.papers)}
-
-    def get(self, where: str, value: str) -> str:
-        cleaned, missing = tx.clean(value)
-        if missing and where not in self._seen:
-            self._seen.add(where)
-            cps = ", ".join(f"U+{cp:04X}" for cp in missing)
-            self.warnings.append(f"{where}: {cps} not covered by any bundled font; left out")
-        return cleaned
-
-    def paper(self, paper: Paper, field_name: str, value: str) -> str:
-        i = self._index.get(paper.key)
-        where = f"papers[{i}] ({paper.key})" if i is not None else f"paper {paper.key}"
-        return self.get(f"{where} {field_name}", value)
-
-
-def _roman(n: int) -> str:
-    out = ""
-    for value, sym in (
-        (1000, "m"),
-        (900, "cm"),
-        (500, "d"),
-        (400, "cd"),
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    ):
-        while n >= value:
-            out += sym
-            n -= value
-    return out
-
-
-def format_date(d: dt.date) -> str:
-    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-
-
-def short_url(url: str, limit: int = 48) -> str:
-    """A URL as shown in print: no scheme, no ``www.``, shortened in the middle when long."""
-    parts = urlsplit(url)
-    host = parts.netloc.lower().removeprefix("www.")
-    shown = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
-    if len(shown) > limit:
-        keep = limit - 1
-        shown = shown[: keep - keep // 3] + "…" + shown[-(keep // 3) :]
-    return shown
-
-
-def paper_link_text(paper: Paper) -> str | None:
-    if paper.url is None:
-        return None
-    aid = arxiv_id(paper.url)
-    if aid is not None:
-        return f"arXiv:{aid}"
-    return short_url(paper.url)
-
-
-def _link(canvas: Any, url: str, x1: float, y1: float, x2: float, y2: float) -> None:
-    canvas.linkURL(url, (x1, y1, x2, y2), relative=0, thickness=0)
-
-
-# --------------------------------------------------------------------------- cover
-
-MARGIN = 72.0
-
-
-def _draw_cover(
-    c: Any,
-    manifest: Manifest,
-    t: _Texts,
-    *,
-    n_papers: int,
-    n_missing: int,
-    total_pages: int,
-    date: dt.date | None,
-    volume: tuple[int, int] | None,
-) -> None:
-    b = manifest.bundle
-    left, right = MARGIN, PAGE_W - MARGIN
-    w = right - left
-
-    # accent band at the top
-    c.setFillColor(ACCENT)
-    c.rect(0, PAGE_H - 14, PAGE_W, 14, stroke=0, fill=1)
-
-    y = PAGE_H - 210.0
-    eyebrow = [t.get("bundle.version", b.version)]
-    if volume is not None:
-        eyebrow.append(f"Volume {volume[0]} of {volume[1]}")
-    tx.draw(c, left, y, "  ·  ".join(eyebrow), 11, bold=True, color=ACCENT)
-    y -= 16
-
-    # title: largest size that needs at most three lines
-    title = t.get("bundle.title", b.title)
-    for size in (34.0, 30.0, 26.0, 22.0, 19.0):
-        lines = tx.wrap(title, size, w, bold=True)
-        if len(lines) <= 3:
-            break
-    if len(lines) > 4:
-        lines = [*lines[:3], tx.truncate(" ".join(lines[3:]), size, w, bold=True)]
-    lead = size * 1.18
-    y -= size * 0.95
-    for line in lines:
-        tx.draw(c, left, y, line, size, bold=True, color=INK)
-        y -= lead
-    y += lead - size * 0.3
-
-    if b.subtitle:
-        y -= 22
-        sub = t.get("bundle.subtitle", b.subtitle)
-        sub_lines = tx.wrap(sub, 15, w)
-        if len(sub_lines) > 3:
-            sub_lines = [*sub_lines[:2], tx.truncate(" ".join(sub_lines[2:]), 15, w)]
-        for line in sub_lines:
-            tx.draw(c, left, y, line, 15, color=GREY)
-            y -= 20
-        y += 20
-
-    y -= 24
-    c.setStrokeColor(ACCENT)
-    c.setLineWidth(2)
-    c.line(left, y, left + 56, y)
-    y -= 30
-
-    if b.description:
-        desc = t.get("bundle.description", b.description)
-        room = max(3, int((y - 280) // 15))
-        out: list[str] = []
-        for para in desc.split("\n"):
-            out.extend(tx.wrap(para, 11, w) or [""])
-        if len(out) > room:
-            out = out[:room]
-            out[-1] = tx.truncate(out[-1] + " …", 11, w)
-        for line in out:
-            tx.draw(c, left, y, line, 11, color=INK)
-            y -= 15
-
-    # facts, set as a small two-column table near the foot of the page
-    facts: list[tuple[str, str, str | None]] = []
-    count = f"{plural(n_papers, 'paper')} · {plural(total_pages, 'page')}"
-    if n_missing:
-        count += f" ({n_missing} not included)"
-    facts.append(("Contents", count, None))
-    if b.curator:
-        facts.append(("Curated by", t.get("bundle.curator", b.curator), None))
-    if date is not None:
-        facts.append(("Released", format_date(date), None))
-    if b.homepage:
-        facts.append(("Homepage", short_url(b.homepage, 70), b.homepage))
-    fy = 110.0 + 19 * len(facts)
-    c.setStrokeColor(RULE)
-    c.setLineWidth(0.6)
-    c.line(left, fy + 8, right, fy + 8)
-    fy -= 14
-    for label, value, url in facts:
-        tx.draw(c, left, fy, label, 9, color=GREY)
-        vw = tx.draw(c, left + 82, fy, value, 10.5, color=LINK if url else INK)
-        if url:
-            _link(c, url, left + 80, fy - 3, left + 84 + vw, fy + 10)
-        fy -= 19
-
-    gen = f"Generated by paperbundle {__version__} · {short_url(HOMEPAGE)}"
-    gw = tx.draw(c, left, 54, gen, 7.5, color=LIGHT)
-    _link(c, HOMEPAGE, left, 51, left + gw, 61)
 
 
 # --------------------------------------------------------------------------- contents
@@ -311,7 +125,7 @@ def _build_rows(
     manifest: Manifest,
     entries: Sequence[ContentsEntry],
     missing: Sequence[Paper],
-    t: _Texts,
+    t: Texts,
 ) -> tuple[list[_Row | _Heading], _Layout]:
     sections = manifest.sections()
     section_of = {p.key: s.title for s in sections for p in s.papers}
@@ -319,6 +133,7 @@ def _build_rows(
     items: list[tuple[Paper, str | None]] = [(e.paper, str(e.first_page)) for e in entries]
     present = {e.paper.key for e in entries}
     source_pages = {e.paper.key: e.source_pages for e in entries if e.source_pages is not None}
+    licences = {e.paper.key: e.rights.licence for e in entries if e.rights is not None}
     extra: list[tuple[Paper, str | None]] = [(p, None) for p in missing if p.key not in present]
     if extra:  # missing papers go where they would have been, in manifest order
         items = sorted(items + extra, key=lambda it: position.get(it[0].key, len(position)))
@@ -346,14 +161,9 @@ def _build_rows(
             inner = text_w * 0.45 - tx.width("[]", TITLE_SIZE, bold=True)
             label = f"[{tx.truncate(label, TITLE_SIZE, inner, bold=True)}]"
         label_w = tx.width(label + " ", TITLE_SIZE, bold=True) if label else 0.0
-        title = t.paper(paper, "title", paper.title)
-        lines = tx.wrap(title, TITLE_SIZE, text_w, first_width=text_w - label_w)
+        title = t.paper(paper, "title", cap_text(paper.title, MAX_TITLE_CHARS))
+        lines = _title_lines(title, text_w, label_w)
         indent = HANG  # continuation lines hang under the first one
-        if len(lines) > 1:
-            rest = " ".join(lines[1:])
-            lines = lines[:1] + tx.wrap(rest, TITLE_SIZE, text_w - indent)
-        if not lines:
-            lines = [""]
         authors = t.paper(paper, "authors", paper.authors) if paper.authors else ""
         excerpt = paper.excerpt(source_pages[paper.key]) if paper.key in source_pages else None
         authors = muted_line(authors, paper.affiliation, paper.venue, excerpt)
@@ -361,6 +171,8 @@ def _build_rows(
         links: list[tuple[str, str]] = []
         if paper.code:
             links.append((f"code: {short_url(paper.code, 44)}", paper.code))
+        if (lic := licences.get(paper.key)) is not None:  # attribution travels with the PDF
+            links.append((lic.short, lic.url or ""))
         ptext = paper_link_text(paper)
         if ptext is not None and paper.url is not None:
             links.append((ptext, paper.url))
@@ -380,6 +192,25 @@ def _build_rows(
         )
         out.append(row)
     return out, layout
+
+
+MAX_TITLE_LINES = 3  # a longer title is cut with "…" (docs/bundle.md, the contents row)
+MAX_TITLE_CHARS = 2_000  # never wrapped beyond this: three lines hold about 300
+
+
+def _title_lines(title: str, text_w: float, label_w: float) -> list[str]:
+    """A title wrapped into at most MAX_TITLE_LINES lines, the last cut with "…" when more is
+    left; continuation lines hang by HANG."""
+    lines = tx.wrap(title, TITLE_SIZE, text_w, first_width=text_w - label_w)
+    if len(lines) > 1:
+        rest = " ".join(lines[1:])
+        lines = lines[:1] + tx.wrap(rest, TITLE_SIZE, text_w - HANG)
+    if len(lines) > MAX_TITLE_LINES:
+        last = " ".join(lines[MAX_TITLE_LINES - 1 :])
+        # the cut must show even when the last line happened to fill its width exactly
+        cut = tx.truncate(last, TITLE_SIZE, text_w - HANG - tx.width(" …", TITLE_SIZE))
+        lines = [*lines[: MAX_TITLE_LINES - 1], cut.removesuffix("…").rstrip() + " …"]
+    return lines or [""]
 
 
 def _paginate(items: list[_Row | _Heading], first_room: float, room: float) -> list[list[Any]]:
@@ -496,8 +327,9 @@ def _draw_meta(c: Any, authors: str, links: list[tuple[str, str]], x: float, y: 
     for i, (text, url) in enumerate(links):
         if i:
             lx += tx.draw(c, lx, y, META_SEP, META_SIZE, color=LIGHT)
-        w = tx.draw(c, lx, y, text, META_SIZE, color=LINK)
-        _link(c, url, lx - 1, y - 2.5, lx + w + 1, y + META_SIZE)
+        w = tx.draw(c, lx, y, text, META_SIZE, color=LINK if url else GREY)
+        if url:  # a licence without a page is shown, not linked
+            link(c, url, lx - 1, y - 2.5, lx + w + 1, y + META_SIZE)
         lx += w
 
 
@@ -534,7 +366,8 @@ def _draw_contents_page(
     for item in page_items:
         if isinstance(item, _Heading):
             hy = top - HEADING_ABOVE - SECTION_SIZE * 0.8
-            tx.draw(c, C_LEFT, hy, item.title, SECTION_SIZE, bold=True, color=ACCENT)
+            heading = tx.truncate(item.title, SECTION_SIZE, C_RIGHT - C_LEFT, bold=True)
+            tx.draw(c, C_LEFT, hy, heading, SECTION_SIZE, bold=True, color=ACCENT)
             c.setStrokeColor(RULE)
             c.setLineWidth(0.5)
             c.line(C_LEFT, hy - 5, C_RIGHT, hy - 5)
@@ -551,22 +384,10 @@ def _draw_contents_page(
     c.setLineWidth(0.5)
     c.line(C_LEFT, 48, C_RIGHT, 48)
     tx.draw(c, C_LEFT, 36, tx.truncate(footer, 8, C_RIGHT - C_LEFT - 60), 8, color=LIGHT)
-    tx.draw(c, C_RIGHT, 36, _roman(page_index + 1), 8, color=GREY, align="right")
+    tx.draw(c, C_RIGHT, 36, roman(page_index + 1), 8, color=GREY, align="right")
 
 
 # --------------------------------------------------------------------------- entry point
-
-
-@contextlib.contextmanager
-def _without_source_date_epoch() -> Iterator[None]:
-    """reportlab reads SOURCE_DATE_EPOCH itself (and fails on a bad value). Our dates come from
-    the manifest first, so the front matter must not depend on it: hide it while rendering."""
-    saved = os.environ.pop("SOURCE_DATE_EPOCH", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def render_front_matter(
@@ -579,7 +400,7 @@ def render_front_matter(
     volume: tuple[int, int] | None = None,
 ) -> FrontMatter:
     """Render the cover and contents pages (see the module docstring)."""
-    with _without_source_date_epoch():
+    with without_source_date_epoch():
         return _render(manifest, entries, total_pages, date, missing, volume)
 
 
@@ -592,7 +413,7 @@ def _render(
     volume: tuple[int, int] | None,
 ) -> FrontMatter:
     tx.register_fonts()
-    t = _Texts(manifest)
+    t = Texts(manifest)
     b = manifest.bundle
     buf = io.BytesIO()
     c = Canvas(
@@ -607,7 +428,7 @@ def _render(
     if b.curator:
         c.setAuthor(b.curator)
 
-    _draw_cover(
+    draw_cover(
         c,
         manifest,
         t,

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from paperbundle.arxiv.licences import check_licence
 from paperbundle.errors import ManifestError, Problem
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -40,7 +41,9 @@ BUNDLE_KEYS = (
     "homepage",
     "date",
     "previous",
+    "redistribute",
 )
+REDISTRIBUTE = ("all", "granted")
 PAPER_KEYS = (
     "key",
     "title",
@@ -55,6 +58,7 @@ PAPER_KEYS = (
     "code",
     "sha256",
     "pages",
+    "licence",
 )
 TOP_KEYS = ("bundle", "papers")
 OTHER_SECTION = "Other"
@@ -88,6 +92,7 @@ class Paper:
     venue: str | None = None  # where it appeared, e.g. "NeurIPS 2025"
     sha256: str | None = None
     pages: tuple[PageRange, ...] | None = None
+    licence: str | None = None  # a licence URL or SPDX id the maintainer gives
 
     def excerpt(self, total_pages: int) -> str | None:
         """The excerpt mark of a paper cut with ``pages`` ("pp. 1–12 of 40"), None when whole."""
@@ -120,6 +125,7 @@ class Bundle:
     homepage: str | None = None
     date: dt.date | None = None
     previous: Path | None = None
+    redistribute: str = "all"  # "granted": papers whose licence grants nothing become link-only
 
     @property
     def stem(self) -> str:
@@ -407,6 +413,10 @@ def _check_pages(v: str) -> str | None:
     return None
 
 
+def _check_redistribute(v: str) -> str | None:
+    return None if v in REDISTRIBUTE else f'must be "all" or "granted", not {v!r}'
+
+
 def _check_sha(v: str) -> str | None:
     if not SHA256_RE.fullmatch(v.lower()):
         return "must be 64 hexadecimal digits (a SHA-256)"
@@ -519,6 +529,7 @@ def _parse_bundle(c: _Checker, data: dict[str, Any], base: Path) -> Bundle | Non
         c.add(f"{w}date", f"must be a date (like 2023-09-25), not {_type_name(date)} ({date!r})")
         date = None
     previous = c.get(b, "previous", w, str)
+    redistribute = c.get(b, "redistribute", w, str, check=_check_redistribute)
     prev_path = (base / previous) if previous else None
     if prev_path is not None and not prev_path.is_file():
         c.add(f"{w}previous", f"no such file: {prev_path}")
@@ -534,6 +545,7 @@ def _parse_bundle(c: _Checker, data: dict[str, Any], base: Path) -> Bundle | Non
         homepage=normalise_url(homepage) if homepage else None,
         date=date,
         previous=prev_path,
+        redistribute=redistribute or "all",
     )
 
 
@@ -571,6 +583,7 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
         code = c.get(p, "code", w, str, check=_check_url)
         sha = c.get(p, "sha256", w, str, check=_check_sha)
         pages = c.get(p, "pages", w, str, check=_check_pages)
+        licence = c.get(p, "licence", w, str, check=check_licence)
         if key is not None:
             if key in keys_seen:
                 c.add(f"{w}key", f"duplicate key {key!r} (also papers[{keys_seen[key]}])")
@@ -609,6 +622,7 @@ def _parse_papers(c: _Checker, data: dict[str, Any], base: Path) -> list[Paper]:
                 code=normalise_url(code) if code else None,
                 sha256=sha.lower() if sha else None,
                 pages=parse_pages(pages) if pages else None,
+                licence=licence.strip() if licence else None,
             )
         )
     return papers

@@ -5,17 +5,23 @@ and hands the reader on, so the assembler parses no input twice; files that come
 are opened here by the pipeline. Either way the rules are the same: an empty user password is
 tried (RC4 and AES), a file that needs a password or that pypdf cannot read is refused with a
 reason word, and a file without pages is no paper.
+
+It also holds the one bounded inflater (:func:`check_flate`) with which the assembler checks
+every stream it copies and ``verify`` every stream of a bundle: a damaged stream, or one that
+inflates past :data:`MAX_STREAM_BYTES`, is found in chunks, never inflated whole.
 """
 
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from paperbundle.errors import PdfError
-from paperbundle.manifest import Paper
+from paperbundle.manifest import Paper, select_pages
 
 
 class UnusablePdf(Exception):
@@ -58,3 +64,110 @@ def open_pdf(paper: Paper, path: Path) -> PdfReader:
         return read_pdf(path)
     except UnusablePdf as exc:
         raise PdfError(paper.key, paper.source, exc.reason, exc.detail) from None
+
+
+def read_paper(paper: Paper, path: Path, reader: PdfReader | None) -> tuple[PdfReader, list[int]]:
+    """Open ``paper`` (unless fetch handed on its ``reader``), choose its pages and check every
+    stream the bundle will copy: one boundary per paper, so whatever its objects make pypdf (or
+    us) raise is a PdfError naming it. Returns the reader and the kept pages (0-based)."""
+    try:
+        reader = reader if reader is not None else read_pdf(path)
+        try:
+            kept = select_pages(paper.pages, len(reader.pages))
+        except ValueError as exc:
+            raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
+        check_streams(paper, reader, kept)
+    except PdfError:
+        raise
+    except UnusablePdf as exc:
+        raise PdfError(paper.key, paper.source, exc.reason, exc.detail) from None
+    except RecursionError:
+        raise PdfError(paper.key, paper.source, "unreadable", "objects nested too deep") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files
+        detail = f"pypdf cannot read it: {type(exc).__name__}: {exc}"
+        raise PdfError(paper.key, paper.source, "unreadable", detail) from None
+    return reader, kept
+
+
+MAX_STREAM_BYTES = 256 * 1024 * 1024  # what one stream may inflate to
+_CHUNK = 1 << 20
+
+
+class StreamProblem(ValueError):
+    """A Flate stream that does not inflate ("damaged"), or inflates past the cap ("too-large")."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def _inflated_size(data: bytes, wbits: int, cap: int) -> int:
+    inflater = zlib.decompressobj(wbits)
+    total = 0
+    pending = data
+    while True:
+        out = inflater.decompress(pending, _CHUNK)
+        total += len(out)
+        if total > cap:
+            raise StreamProblem("too-large", f"inflates past {cap // (1024 * 1024)} MB")
+        pending = inflater.unconsumed_tail
+        if inflater.eof or (not pending and len(out) < _CHUNK):
+            return total
+
+
+def check_flate(obj: StreamObject, cap: int = MAX_STREAM_BYTES) -> None:
+    """StreamProblem when ``obj`` is a Flate stream that is damaged or inflates past ``cap``
+    bytes; the output is counted a chunk at a time and never kept. Tolerated, as viewers
+    tolerate them: a stream that stops early, a wrong Adler-32 checksum at its end, raw deflate
+    data without the zlib header. Other filters (images above all, whose decoders a machine may
+    lack) are not decoded."""
+    filters = obj.get("/Filter")
+    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
+    if first not in ("/FlateDecode", "/Fl"):
+        return
+    data = obj._data
+    try:
+        _inflated_size(data, zlib.MAX_WBITS, cap)
+    except zlib.error as exc:
+        if "incorrect data check" in str(exc):
+            return
+        try:  # raw deflate without the zlib header, which viewers accept too
+            _inflated_size(data, -zlib.MAX_WBITS, cap)
+        except zlib.error:
+            raise StreamProblem("damaged", f"damaged stream ({exc})") from None
+
+
+# Keys that lead away from what a page draws: up the trees, to other pages, into the outline.
+_NOT_DRAWN = {"/Parent", "/P", "/Dest", "/D", "/Popup", "/IRT", "/First", "/Last", "/Next", "/Prev"}
+MAX_WALK_OBJECTS = 2_000_000  # indirect objects one paper may reach from its kept pages
+
+
+def check_streams(paper: Paper, reader: PdfReader, kept: list[int]) -> None:
+    """Every stream the bundle will copy from ``paper`` (what its kept pages draw, its form's
+    resources) inflates within the cap: else a PdfError naming the paper and the object. One
+    walk, each object visited once, at most MAX_WALK_OBJECTS of them."""
+    root = reader.trailer["/Root"].get_object()
+    pages = reader.pages
+    stack: list[object] = [pages[i] for i in kept]
+    if isinstance(root, DictionaryObject):
+        stack += [root.raw_get(k) for k in ("/AcroForm", "/OCProperties") if k in root]
+    seen: set[int] = set()
+    while stack:
+        x = stack.pop()
+        if isinstance(x, IndirectObject):
+            if x.idnum in seen:
+                continue
+            seen.add(x.idnum)
+            if len(seen) > MAX_WALK_OBJECTS:
+                raise PdfError(paper.key, paper.source, "unreadable", "too many objects")
+            idnum, x = x.idnum, x.get_object()
+            if isinstance(x, StreamObject):
+                try:
+                    check_flate(x)
+                except StreamProblem as exc:
+                    detail = f"object {idnum}: {exc}"
+                    raise PdfError(paper.key, paper.source, exc.reason, detail) from None
+        if isinstance(x, DictionaryObject):
+            stack.extend(v for k, v in x.items() if k not in _NOT_DRAWN)
+        elif isinstance(x, ArrayObject):
+            stack.extend(x)

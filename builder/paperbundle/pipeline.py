@@ -23,7 +23,6 @@ from filelock import FileLock, Timeout
 from paperbundle import stamp
 from paperbundle.assemble import (
     AssembleStats,
-    PaperInput,
     assemble,
 )
 from paperbundle.errors import (
@@ -40,8 +39,9 @@ from paperbundle.fetch.lock import read_lock
 from paperbundle.files import atomic_file, sha256_file, write_atomic
 from paperbundle.fmt import human_size
 from paperbundle.frontmatter import ContentsEntry, render_front_matter
-from paperbundle.manifest import Manifest, Paper, load_manifest, select_pages
-from paperbundle.pdfio import open_pdf
+from paperbundle.manifest import Manifest, Paper, load_manifest
+from paperbundle.opening import Opened as _Opened
+from paperbundle.opening import open_papers
 from paperbundle.progress import Reporter
 from paperbundle.release import (
     PaperRow,
@@ -51,6 +51,7 @@ from paperbundle.release import (
     release_date,
     write_zip,
 )
+from paperbundle.rights import decide
 
 DEFAULT_MAX_ASSET = 1_900_000_000
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -94,20 +95,6 @@ class BuildResult:
         for v in self.volumes:
             files += [v.pdf, v.zip]
         return (*files, self.sha256_file, self.notes)
-
-
-@dataclass(frozen=True)
-class _Opened:
-    paper: Paper
-    input: PaperInput
-    size: int  # bytes of the paper's file
-    kept: int  # pages kept (``pages = ...``)
-    total: int  # pages of the file
-
-    @property
-    def source_pages(self) -> int | None:
-        """The file's page count when ``pages`` cut it (for the excerpt mark), else None."""
-        return self.total if self.paper.pages is not None else None
 
 
 def load_previous(manifest: Manifest) -> Manifest | None:
@@ -159,6 +146,9 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
     date = release_date(manifest)  # checked first: a bad SOURCE_DATE_EPOCH wastes no download
     previous = load_previous(manifest)
     lock = read_lock(manifest.lock_path)
+    rights = decide(manifest, lock)  # before any download: "granted" may lack licences
+    for w in rights.warnings():
+        reporter.warn(w)
     env = stamp.environment_digest(manifest, _output_options(options))
     if not options.net.refresh:
         predicted = stamp.predict_inputs(manifest, lock, Cache(options.net.cache_dir))
@@ -172,24 +162,8 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
     fetched = fetch_all(manifest, options.net, reporter, lock)
     failures: list[PaperError] = list(fetched.failures)
 
-    # Open every paper once; check page selections.
-    opened: list[_Opened] = []
-    for paper in manifest.ordered_papers():
-        fp = fetched.papers.get(paper.key)
-        if fp is None:
-            continue
-        try:
-            # Fetch hands on the reader it validated; a cached file is opened here.
-            reader = fp.reader if fp.reader is not None else open_pdf(paper, fp.path)
-            try:
-                kept = len(select_pages(paper.pages, len(reader.pages)))
-            except ValueError as exc:
-                raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
-        except PdfError as exc:
-            failures.append(exc)
-            continue
-        inp = PaperInput(paper, reader, fp.sha256)
-        opened.append(_Opened(paper, inp, fp.size, kept, len(reader.pages)))
+    opened, unusable = open_papers(manifest, fetched, rights)
+    failures += unusable
     order = {p.key: i for i, p in enumerate(manifest.papers)}
     failures.sort(key=lambda e: order.get(e.key, 0))
     if failures and not options.keep_going:
@@ -259,6 +233,7 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
             changes=changes,
             missing=failures,
             volumes=len(done.volumes),
+            rights=rights,
         )
         write_atomic(staging / f"{stem}-notes.md", notes_text.encode())
         sums_text = checksums_text([(n, d) for n, d, _ in done.assets])
@@ -393,7 +368,7 @@ def _first_budget(
     total = sum(o.size for o in opened)
     if total * 1.05 + 10_000_000 < limit:
         return limit  # fits easily: no need to measure the front matter
-    entries = [ContentsEntry(o.paper, 1, o.kept, o.source_pages) for o in opened]
+    entries = [ContentsEntry(o.paper, 1, o.kept, o.source_pages, o.rights) for o in opened]
     front = render_front_matter(manifest, entries, total_pages=1, date=date)
     return max(1, int((limit - len(front.pdf)) / 1.05))
 
@@ -476,9 +451,9 @@ def _build_volume(
     rows: list[PaperRow] = []
     label = 1
     for o in group:
-        entries.append(ContentsEntry(o.paper, label, o.kept, o.source_pages))
+        entries.append(ContentsEntry(o.paper, label, o.kept, o.source_pages, o.rights))
         vol = volume[0] if volume else None
-        rows.append(PaperRow(o.paper, label, o.kept, vol, o.source_pages))
+        rows.append(PaperRow(o.paper, label, o.kept, vol, o.source_pages, o.rights))
         label += o.kept
     pages = label - 1
     reporter.stage("front matter")

@@ -15,12 +15,17 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from paperbundle import HOMEPAGE, __version__
 from paperbundle.errors import PaperError, UsageError
 from paperbundle.files import CHUNK, atomic_file
-from paperbundle.fmt import human_size, plural
+from paperbundle.fmt import hostile_char, human_size, plural, safe_text
 from paperbundle.manifest import Manifest, Paper, arxiv_id
+
+if TYPE_CHECKING:
+    from paperbundle.rights import PaperRights, Rights
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -56,6 +61,7 @@ class PaperRow:
     page_count: int
     volume: int | None = None  # when the bundle is split into volumes
     source_pages: int | None = None  # pages of the original file, when `pages` cut it
+    rights: PaperRights | None = None  # its licence and version (lock and manifest)
 
     @property
     def excerpt(self) -> str | None:
@@ -79,14 +85,16 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
 
 
 def md_escape(text: str) -> str:
-    """Manifest text shown as markdown text, never as markup (links, emphasis, HTML, tables)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Manifest text shown as markdown text, never as markup (links, emphasis, HTML, tables), and
+    without controls or bidi overrides (:func:`paperbundle.fmt.safe_text`), whatever reached it."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(safe_text(text, "\t\n").split()))
 
 
 def md_url(url: str) -> str:
     """A URL safe inside markdown link syntax: brackets, parentheses, angle brackets and spaces
-    percent-encoded, so a URL can never close its link and open another."""
-    return "".join(f"%{ord(c):02X}" if c in " ()[]<>" else c for c in url)
+    percent-encoded, so a URL can never close its link and open another; controls and bidi
+    overrides percent-encoded too."""
+    return "".join(quote(c, safe="") if c in " ()[]<>" or hostile_char(c) else c for c in url)
 
 
 def _sections(manifest: Manifest) -> dict[str, str | None]:
@@ -121,7 +129,10 @@ def contents_markdown(
     if b.homepage:
         lines += [f"Homepage: <{md_url(b.homepage)}>", ""]
     section_of = _sections(manifest)
-    header = ["| Page | Label | Title | By | Date | Links |", "|---:|---|---|---|---|---|"]
+    header = [
+        "| Page | Label | Title | By | Date | Licence | Version | Links |",
+        "|---:|---|---|---|---|---|---|---|",
+    ]
     current: str | None = None
     for n, row in enumerate(rows):
         p = row.paper
@@ -137,13 +148,65 @@ def contents_markdown(
         )
         by = f"*{who}*" if who else ""  # muted, in a column of its own: the title stays the title
         date_s = md_escape(p.date or "")
-        lines.append(f"| {row.first_page} | {label} | {title} | {by} | {date_s} | {links} |")
+        lic, ver = _licence_cell(row.rights), _version_cell(row.rights)
+        lines.append(
+            f"| {row.first_page} | {label} | {title} | {by} | {date_s} | {lic} | {ver} | {links} |"
+        )
     lines.append("")
     if missing:
         lines += [f"## {MISSING_HEADING}", ""]
         lines += [f"- `{p.key}` {md_escape(p.title)} {_link(p)}".rstrip() for p in missing]
         lines.append("")
     return "\n".join(lines)
+
+
+def _licence_cell(rights: PaperRights | None) -> str:
+    if rights is None:
+        return ""
+    lic = rights.licence
+    return f"[{md_escape(lic.short)}]({md_url(lic.url)})" if lic.url else md_escape(lic.short)
+
+
+def _version_cell(rights: PaperRights | None) -> str:
+    return f"v{rights.version}" if rights is not None and rights.version is not None else ""
+
+
+def licence_summary(rights: Rights, included: Sequence[str]) -> list[str]:
+    """The notes' "Licences" section: papers per licence, what NC means, what grants nothing."""
+    inside = set(included)
+    counts: dict[tuple[str, str | None], int] = {}
+    for key, r in rights.papers.items():
+        if key in inside:
+            k = (r.licence.short, r.licence.url)
+            counts[k] = counts.get(k, 0) + 1
+    if not counts:
+        return []
+    lines = ["## Licences", "", "| Licence | Papers |", "|---|---:|"]
+    for (short, url), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0])):
+        name = f"[{md_escape(short)}]({md_url(url)})" if url else md_escape(short)
+        lines.append(f"| {name} | {n} |")
+    lines.append("")
+    nc = [k for k, r in rights.papers.items() if k in inside and r.licence.grant == "noncommercial"]
+    if nc:
+        lines += [
+            f"{plural(len(nc), 'paper')} ({', '.join(f'`{k}`' for k in nc)}) may be "
+            "redistributed for non-commercial use only (CC NC): this bundle may not be sold.",
+            "",
+        ]
+    none = [k for k in rights.not_granted() if k in inside]
+    if none:
+        done = (
+            "are in this bundle as link-only pages (title, authors, abstract, links)"
+            if rights.redistribute == "granted"
+            else 'are bundled anyway (`redistribute = "all"`)'
+        )
+        keys = ", ".join(f"`{k}`" for k in none)
+        lines += [
+            f"{plural(len(none), 'paper')} with a licence that grants no redistribution {done}: "
+            f"{keys}.",
+            "",
+        ]
+    return lines
 
 
 def notes_markdown(
@@ -155,6 +218,7 @@ def notes_markdown(
     changes: str | None,
     missing: Sequence[PaperError],
     volumes: int = 1,
+    rights: Rights | None = None,
 ) -> str:
     b = manifest.bundle
     stem = b.stem
@@ -215,6 +279,8 @@ def notes_markdown(
         ]
         lines.append(f"{n}. {label}{title} ({', '.join(extra)})")
     lines.append("")
+    if rights is not None:
+        lines += licence_summary(rights, [row.paper.key for row in rows])
     if changes:
         lines += [changes.rstrip(), ""]
     lines += ["## Assets", "", "| File | Size | SHA-256 |", "|---|---:|---|"]

@@ -40,9 +40,11 @@ _NO_BOLD_FACE = frozenset({"PB-DejaVuSans", "PB-WenQuanYiMicroHei"})
 _FAUX_BOLD_STROKE = 0.035  # stroke width as a fraction of the font size
 
 # Invisible format characters, dropped silently (they select or join glyphs; never "missing"):
-# zero-width space/joiners, word joiner, BOM, variation selectors, tag characters.
+# zero-width space/joiners, bidi embeddings, overrides and isolates (the layout orders the text
+# itself), word joiner, BOM, variation selectors, tag characters.
 _IGNORABLE_RE = re.compile(
-    "[\u200b-\u200f\u2060-\u2064\ufeff\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufe00-\ufe0f"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 
 

@@ -12,7 +12,6 @@ import io
 import logging
 import re
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -23,6 +22,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamO
 from paperbundle import active
 from paperbundle.errors import VerifyError
 from paperbundle.files import sha256_file
+from paperbundle.pdfio import StreamProblem, check_flate
 from paperbundle.release import MISSING_HEADING
 
 
@@ -112,9 +112,11 @@ def verify_release(zip_path: Path) -> list[str]:
         if pdf_name not in members or bad:
             raise VerifyError(str(zip_path), problems)
         data = zf.read(pdf_name)
-        contents = (
-            zf.read("CONTENTS.md").decode("utf-8", "replace") if "CONTENTS.md" in members else ""
-        )
+        contents = ""
+        if "CONTENTS.md" in members:
+            contents, problem = _read_contents(zf)
+            if problem:
+                problems.append(f"{name}: {problem}")
 
     zip_name = f"{stem}.zip"
     sums_path = _sums_beside(zip_path, stem)
@@ -152,27 +154,6 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _decode_strictly(obj: StreamObject, idnum: int) -> None:
-    """A Flate stream must inflate: pypdf quietly recovers what it can from a damaged one, and a
-    release must not need that. Tolerated, as viewers tolerate them: a stream that stops early,
-    a wrong Adler-32 checksum at its end, raw deflate data without the zlib header. Other
-    filters (images above all, whose decoders a machine may lack) are not decoded."""
-    filters = obj.get("/Filter")
-    first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
-    if first not in ("/FlateDecode", "/Fl"):
-        return
-    data = obj._data
-    try:
-        zlib.decompressobj().decompress(data)
-    except zlib.error as exc:
-        if "incorrect data check" in str(exc):
-            return
-        try:  # raw deflate without the zlib header, which viewers accept too
-            zlib.decompressobj(-15).decompress(data)
-        except zlib.error:
-            raise ValueError(f"object {idnum}: damaged stream ({exc})") from None
-
-
 def _contents_rows(contents: str) -> list[tuple[int, str]]:
     """(page label, title) of each row of CONTENTS.md's tables."""
     rows = []
@@ -197,12 +178,34 @@ def _missing_keys(contents: str) -> list[str]:
     return keys
 
 
+MAX_CONTENTS_BYTES = 16 * 1024 * 1024  # CONTENTS.md of 256 papers is about 100 kB
+
+
+def _read_contents(zf: zipfile.ZipFile) -> tuple[str, str | None]:
+    """CONTENTS.md, read a chunk at a time up to MAX_CONTENTS_BYTES: a member that inflates
+    further (whatever its header claims) is a problem, never read whole."""
+    chunks: list[bytes] = []
+    size = 0
+    with zf.open("CONTENTS.md") as f:
+        while chunk := f.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_CONTENTS_BYTES:
+                cap = MAX_CONTENTS_BYTES // (1024 * 1024)
+                return "", f"CONTENTS.md inflates past {cap} MB: not read"
+            chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace"), None
+
+
 def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str]:
     log = logging.getLogger("pypdf")
     collect = _Collect()
     log.addHandler(collect)
     try:
         problems = _check_pdf_inner(data, contents, report)
+    except RecursionError:
+        problems = ["the PDF cannot be checked: objects nested too deep"]
+    except Exception as exc:  # whatever a hostile file makes pypdf raise: a problem, never a crash
+        problems = [f"the PDF cannot be checked: {type(exc).__name__}: {exc}"]
     finally:
         log.removeHandler(collect)
     problems += [f"pypdf: {m}" for m in dict.fromkeys(collect.messages)]
@@ -212,17 +215,22 @@ def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str
 def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> list[str]:
     problems: list[str] = []
     every_object: list[Any] = []
+    streams: list[tuple[int, str]] = []  # (object number, what is wrong with its stream)
     try:
         reader = PdfReader(io.BytesIO(data), strict=True)
         npages = len(reader.pages)
-        # Every object parses and every Flate stream inflates (a damaged file rarely survives).
+        # Every object parses and every Flate stream inflates, a chunk at a time and within the
+        # per-stream cap (a damaged file rarely survives).
         for gen, table in reader.xref.items():
             for idnum in table:
                 obj = reader.get_object(IndirectObject(idnum, gen, reader))
                 if obj is not None:
                     every_object.append(obj)
                 if isinstance(obj, StreamObject):
-                    _decode_strictly(obj, idnum)
+                    try:
+                        check_flate(obj)
+                    except StreamProblem as exc:
+                        streams.append((idnum, str(exc)))
         for idnum in reader.xref_objStm:
             obj = reader.get_object(IndirectObject(idnum, 0, reader))
             if obj is not None:
@@ -246,6 +254,7 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
             else:
                 problems.append(f"named destination {name} points nowhere")
     if not starts:
+        problems += [f"the PDF does not read back cleanly: object {n}: {why}" for n, why in streams]
         return [*problems, "no paper.<key> destinations: not a paperbundle PDF?"]
     ordered = sorted(starts.items(), key=lambda kv: kv[1])
     front_end = ordered[0][1]
@@ -258,6 +267,11 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
         for pg in range(a, b + 1):
             page_owner[pg] = key
     range_at = {a: (key, a, b) for key, (a, b) in ranges.items()}
+    if streams:
+        owners = _owners(reader, {n for n, _ in streams}, page_owner)
+        for n, why in streams:
+            where = f" (paper {owners[n]})" if n in owners else ""
+            problems.append(f"the PDF does not read back cleanly: object {n}{where}: {why}")
 
     # CONTENTS.md: one row per paper, on the page its label says.
     # Without CONTENTS.md (a lone PDF) a paper's item is known by its page alone.
@@ -411,6 +425,36 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
         report.append(f"ok  {len(in_order)} contents rows link to their papers, in order")
     report.append(f"ok  {npages} pages, {len(ranges)} papers")
     return problems
+
+
+# Keys that lead away from what a page draws: up the trees, to other pages, into the outline.
+_NOT_DRAWN = {"/Parent", "/P", "/Dest", "/D", "/Popup", "/IRT", "/First", "/Last", "/Next", "/Prev"}
+
+
+def _owners(reader: PdfReader, wanted: set[int], page_owner: list[str | None]) -> dict[int, str]:
+    """Which paper each object of ``wanted`` belongs to: the first paper one of whose pages
+    reaches it (content, resources, annotations). One walk, each object visited once."""
+    found: dict[int, str] = {}
+    seen: set[int] = set()
+    for i, page in enumerate(reader.pages):
+        owner = page_owner[i]
+        stack: list[Any] = [page]
+        while stack and owner is not None and len(found) < len(wanted):
+            x = stack.pop()
+            if isinstance(x, IndirectObject):
+                if x.idnum in seen:
+                    continue
+                seen.add(x.idnum)
+                if x.idnum in wanted:
+                    found[x.idnum] = owner
+                x = x.get_object()
+                if x is not page and isinstance(x, DictionaryObject) and x.get("/Type") == "/Page":
+                    continue
+            if isinstance(x, DictionaryObject):
+                stack.extend(v for k, v in x.items() if k not in _NOT_DRAWN)
+            elif isinstance(x, ArrayObject):
+                stack.extend(x)
+    return found
 
 
 def _target(dest: Any, named: dict[str, Any], idx: dict[int, int]) -> int | None:

@@ -1,21 +1,26 @@
 """The lock file beside a manifest: per paper key, the canonical URL, sha256, size and page count of
-the original file.
+the original file, and for an arXiv paper what arXiv says about it.
 
 Format (stable: sorted keys, indent 2, trailing newline, no timestamps)::
 
     {
-      "lock_version": 1,
+      "lock_version": 2,
       "papers": {
         "flashattention": {
+          "arxiv": {"id": "2205.14135", "authors": ["Tri Dao", ...], "latest_version": 2,
+                    "licence": "http://arxiv.org/licenses/nonexclusive-distrib/1.0/", ...},
           "page_count": 34,
           "sha256": "95d4b716...",
           "size": 2571663,
-          "url": "https://arxiv.org/pdf/2205.14135"
+          "url": "https://arxiv.org/pdf/2205.14135",
+          "version": 2
         }
       }
     }
 
 For a paper given by ``path``, ``url`` is that path relative to the manifest's folder (POSIX form).
+``version`` (unversioned arXiv URLs only) is arXiv's latest version when the lock recorded the
+file. Version 1 (without ``arxiv`` and ``version``) is still read; ``lock`` writes version 2.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from paperbundle.arxiv.records import ArxivRecord, record_from_json
 from paperbundle.errors import ManifestError, Problem
 from paperbundle.files import write_atomic
 from paperbundle.manifest import KEY_RE, SHA256_RE, Manifest, Paper
@@ -34,8 +40,9 @@ from paperbundle.manifest import KEY_RE, SHA256_RE, Manifest, Paper
 if TYPE_CHECKING:
     from paperbundle.fetch import FetchResult
 
-LOCK_VERSION = 1
-ENTRY_KEYS = ("page_count", "sha256", "size", "url")
+LOCK_VERSION = 2
+READ_VERSIONS = (1, 2)
+ENTRY_KEYS = ("arxiv", "page_count", "sha256", "size", "url", "version")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class LockEntry:
     sha256: str
     size: int
     page_count: int
+    version: int | None = None  # arXiv's latest version when the file was locked (unversioned)
+    arxiv: ArxivRecord | None = None  # what arXiv's API and OAI-PMH said
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,9 @@ def read_lock(path: Path) -> Lock | None:
         if k not in ("lock_version", "papers"):
             bad(k, "unknown key; allowed: lock_version, papers")
     version = data.get("lock_version")
-    if version != LOCK_VERSION:
-        bad("lock_version", f"must be {LOCK_VERSION}, not {version!r}")
+    if version not in READ_VERSIONS or isinstance(version, bool):
+        bad("lock_version", f"must be 1 or {LOCK_VERSION}, not {version!r}")
+    allowed = ENTRY_KEYS if version == LOCK_VERSION else ("page_count", "sha256", "size", "url")
     papers = data.get("papers")
     entries: dict[str, LockEntry] = {}
     if not isinstance(papers, dict):
@@ -109,8 +119,8 @@ def read_lock(path: Path) -> Lock | None:
             continue
         n = len(problems)
         for k in e:
-            if k not in ENTRY_KEYS:
-                bad(f"{where}.{k}", f"unknown key; allowed: {', '.join(ENTRY_KEYS)}")
+            if k not in allowed:
+                bad(f"{where}.{k}", f"unknown key; allowed: {', '.join(allowed)}")
         url, sha, size, pages = (e.get(k) for k in ("url", "sha256", "size", "page_count"))
         if not isinstance(url, str) or not url:
             bad(f"{where}.url", "must be a non-empty string")
@@ -120,22 +130,41 @@ def read_lock(path: Path) -> Lock | None:
             bad(f"{where}.size", f"must be a non-negative integer, not {size!r}")
         if not isinstance(pages, int) or isinstance(pages, bool) or pages < 1:
             bad(f"{where}.page_count", f"must be a positive integer, not {pages!r}")
+        ver = e.get("version")
+        if ver is not None and (not isinstance(ver, int) or isinstance(ver, bool) or ver < 1):
+            bad(f"{where}.version", f"must be a positive integer, not {ver!r}")
+        record = None
+        if "arxiv" in e:
+            record, found = record_from_json(e["arxiv"])
+            for k, message in found:
+                bad(f"{where}.arxiv" + (f".{k}" if k else ""), message)
         if len(problems) == n:
             assert isinstance(url, str) and isinstance(sha, str)
             assert isinstance(size, int) and isinstance(pages, int)
-            entries[key] = LockEntry(url=url, sha256=sha, size=size, page_count=pages)
+            entries[key] = LockEntry(url, sha, size, pages, ver, record)
     if problems:
         raise ManifestError(problems)
     return Lock(entries=entries)
 
 
+def _entry_json(e: LockEntry) -> dict[str, object]:
+    out: dict[str, object] = {
+        "url": e.url,
+        "sha256": e.sha256,
+        "size": e.size,
+        "page_count": e.page_count,
+    }
+    if e.version is not None:
+        out["version"] = e.version
+    if e.arxiv is not None:
+        out["arxiv"] = e.arxiv.to_json()
+    return out
+
+
 def lock_to_json(lock: Lock) -> str:
     data = {
         "lock_version": LOCK_VERSION,
-        "papers": {
-            key: {"url": e.url, "sha256": e.sha256, "size": e.size, "page_count": e.page_count}
-            for key, e in lock.entries.items()
-        },
+        "papers": {key: _entry_json(e) for key, e in lock.entries.items()},
     }
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 

@@ -1,0 +1,72 @@
+"""Run a paperbundle command in a subprocess and measure it: exit code, output, wall time and
+peak RSS (the child's own ``ru_maxrss``, read by a tiny wrapper process so that one measurement
+never includes another's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "p = subprocess.run(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(p.returncode)\n"
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    out: str
+    err: str
+    seconds: float
+    peak_mb: float  # peak resident set size of the command, MiB
+
+
+def paperbundle(*args: str, timeout: float = 120) -> Run:
+    """``python -m paperbundle ARGS`` with no proxy, measured."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    with tempfile.TemporaryDirectory() as tmp:
+        rss_file = Path(tmp) / "rss"
+        t0 = time.monotonic()
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _WRAPPER,
+                str(rss_file),
+                sys.executable,
+                "-m",
+                "paperbundle",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        secs = time.monotonic() - t0
+        kib = int(rss_file.read_text() or 0) if rss_file.exists() else 0
+    return Run(p.returncode, p.stdout, p.stderr, secs, kib / 1024)
+
+
+def manifest(tmp: Path, name: str, papers: list[tuple[str, Path]], title: str = "T") -> Path:
+    """A manifest ``name``.toml of local papers (key, path), bundle "h" version "v1"."""
+    m = tmp / f"{name}.toml"
+    lines = ['[bundle]\nname = "h"\nversion = "v1"\n']
+    for key, path in papers:
+        lines.append(f'[[papers]]\nkey = "{key}"\ntitle = "{title}"\npath = "{path}"\n')
+    m.write_text("".join(lines), encoding="utf-8")
+    return m
+
+
+def qpdf_check(pdf: Path) -> tuple[bool, str]:
+    """``qpdf --check`` accepts the file with no errors (warnings allowed? no: none of either)."""
+    p = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True, timeout=300)
+    return p.returncode == 0, (p.stdout + p.stderr)[-2000:]
