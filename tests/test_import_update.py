@@ -198,6 +198,10 @@ def test_update_refuses_other_options_and_bad_manifests(
         assert code == 2, (extra, err)
         assert "not used with --update" in err and "Traceback" not in err
     assert m.read_bytes() == before and not (tmp_path / "x.toml").exists()
+    empty = tmp_path / "empty.md"
+    empty.write_text("# Inference Papers\n\nNo links this week.\n", encoding="utf-8")
+    code, _, err = run(["import", str(empty), "--update", str(m), "--prune"], capsys)
+    assert code == 2 and "no paper links" in err and m.read_bytes() == before
     code, _, err = run(["import", readme, "--prune", "-o", str(tmp_path / "x.toml")], capsys)
     assert code == 2 and "--prune" in err
     code, _, err = run(["import", readme], capsys)

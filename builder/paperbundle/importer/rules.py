@@ -233,7 +233,9 @@ _BACK_RE = re.compile(r"\(?\s*(?:back\s*to\s*top|back|top|返回顶部)\s*\)?\s*
 def clean_text(text: str) -> str:
     """Plain text without emoji, shortcodes, and with single spaces."""
     text = _SHORTCODE_RE.sub(" ", _EMOJI_RE.sub(" ", text))
-    text = "".join(c if c.isprintable() else " " for c in text)
+    # whitespace stays a space; control and format characters (BEL, ESC, bidi overrides,
+    # zero-width spaces) go, so "Ti\x08tle" is "Title", not "Ti tle"
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "" for c in text)
     return " ".join(text.split())
 
 
