@@ -5,6 +5,10 @@
 Columns: papers in the README (an independent count: distinct arXiv ids and distinct .pdf links,
 by a simple regex), papers written, lost (counted but not written), titles and section names with
 leftover markup, and whether `paperbundle check` accepts the manifest.
+
+A second table times `import --update`: the manifest of an older README (every 10th line with an
+arXiv abs link left out) updated with the full one; papers added, whether it then holds the same
+papers as a fresh import, whether a second run leaves the file byte-identical, and `check`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 
@@ -87,6 +92,44 @@ def row(readme: Path, work: Path) -> list[str]:
     ]
 
 
+def update_row(readme: Path, work: Path) -> list[str] | None:
+    exe = str(ROOT / ".venv" / "bin" / "paperbundle")
+    lines, n = [], 0
+    for line in readme.read_text(encoding="utf-8").splitlines(keepends=True):
+        if "arxiv.org/abs/" in line:
+            n += 1
+            if n % 10 == 0:
+                continue
+        lines.append(line)
+    older = work / f"{readme.stem}-older.md"
+    older.write_text("".join(lines), encoding="utf-8")
+    m, fresh = work / f"{readme.stem}-up.toml", work / f"{readme.stem}-fresh.toml"
+    for src, out in ((older, m), (readme, fresh)):
+        if subprocess.run(
+            [exe, "import", str(src), "-o", str(out)], capture_output=True
+        ).returncode:
+            return None
+    t0 = time.perf_counter()
+    up = subprocess.run([exe, "import", str(readme), "--update", str(m)], capture_output=True)
+    took = time.perf_counter() - t0
+    added = up.stdout.decode().count("\n- ")
+    once = m.read_bytes()
+    subprocess.run([exe, "import", str(readme), "--update", str(m)], capture_output=True)
+
+    def keys(p: Path) -> list[str]:  # the papers, by URL (a key depends on the first title seen)
+        return sorted(x["url"] for x in tomllib.loads(p.read_text(encoding="utf-8"))["papers"])
+
+    check = subprocess.run([exe, "check", str(m)], capture_output=True).returncode
+    return [
+        readme.name,
+        f"exit {up.returncode}, {took:.2f} s",
+        str(added),
+        "yes" if keys(m) == keys(fresh) else "no",
+        "yes" if m.read_bytes() == once else "no",
+        "yes" if check == 0 else f"no ({check})",
+    ]
+
+
 def main(argv: list[str]) -> int:
     files = [Path(a) for a in argv] or sorted((SHARED / "readmes").glob("*.md")) + sorted(
         (SHARED / "seed").glob("*README*.md")
@@ -97,6 +140,13 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for f in files:
             print("| " + " | ".join(row(f, Path(tmp))) + " |")
+        head = ["README", "--update", "added", "= fresh import", "2nd run identical", "check"]
+        print("\n| " + " | ".join(head) + " |")
+        print("|" + "---|" * len(head))
+        for f in files:
+            r = update_row(f, Path(tmp))
+            if r is not None:
+                print("| " + " | ".join(r) + " |")
     return 0
 
 

@@ -28,6 +28,8 @@ def test_bullets_numbered_nested_and_org() -> None:
         "  - [ICLR2025] [Dynamic-LLaVA: Efficient MLLMs](https://arxiv.org/abs/2412.00876), "
         "NeurIPS 2025\n"
         "1. **A Bold Title** - a description [pdf](https://arxiv.org/pdf/2401.00001)\n"
+        "- [QAQ: Quality Adaptive Quantization](https://arxiv.org/abs/2403.04643)"
+        "(@@smail.nju.edu.cn)\n"
     )
     result = import_readme(md)
     p = tomllib.loads(result.toml)["papers"]
@@ -37,6 +39,10 @@ def test_bullets_numbered_nested_and_org() -> None:
     assert p[1]["title"] == "Dynamic-LLaVA: Efficient MLLMs"
     assert (p[1]["label"], p[1]["venue"]) == ("ICLR2025", "NeurIPS 2025")
     assert p[2]["title"] == "A Bold Title"
+    assert (p[3]["title"], p[3]["affiliation"]) == (
+        "QAQ: Quality Adaptive Quantization",
+        "smail.nju.edu.cn",
+    )
     assert not any("section" in q for q in p)  # one section only: none written
 
 
@@ -251,3 +257,22 @@ def test_trailing_descriptions_are_cut_from_table_titles() -> None:
         "DeepSeek-V2",
         "Attention Is All You Need",
     ]
+
+
+def test_control_and_format_characters_never_reach_the_manifest(tmp_path: Path) -> None:
+    from paperbundle.manifest import parse_manifest
+
+    md = (
+        "# Li\x07st\u202e\n\n## Sec\x01tion\u200b\n\n"
+        "- [Ti\x08tle\u202e with \x1b colour](https://arxiv.org/abs/2301.00061)(@Org\x07\u2066)\n"
+        "- [B &#0; &#x7; &#8238; c](https://arxiv.org/abs/2301.00062), NeurIPS 2023\x0c\n"
+        "- [No\x00PDF\u2028here](https://example.com/x\x07y)\n"
+    )
+    text = import_readme(md).toml
+    m = parse_manifest(text, path=tmp_path / "m.toml", display="m.toml")  # its own rules
+    assert (m.bundle.name, m.bundle.title) == ("List", "List")
+    first, second = m.papers
+    assert (first.title, first.affiliation) == ("Title with colour", "Org")
+    # markdown-it turns &#0; and the C0 &#x7; into U+FFFD, as CommonMark says; &#8238; goes
+    assert (second.title, second.venue) == ("B \ufffd \ufffd c", "NeurIPS 2023")
+    assert all(c.isprintable() or c == "\n" for c in text)

@@ -198,6 +198,10 @@ def test_update_refuses_other_options_and_bad_manifests(
         assert code == 2, (extra, err)
         assert "not used with --update" in err and "Traceback" not in err
     assert m.read_bytes() == before and not (tmp_path / "x.toml").exists()
+    empty = tmp_path / "empty.md"
+    empty.write_text("# Inference Papers\n\nNo links this week.\n", encoding="utf-8")
+    code, _, err = run(["import", str(empty), "--update", str(m), "--prune"], capsys)
+    assert code == 2 and "no paper links" in err and m.read_bytes() == before
     code, _, err = run(["import", readme, "--prune", "-o", str(tmp_path / "x.toml")], capsys)
     assert code == 2 and "--prune" in err
     code, _, err = run(["import", readme], capsys)
@@ -217,3 +221,28 @@ def test_update_refuses_other_options_and_bad_manifests(
     )
     code, _, err = run(["import", readme, "--update", str(inline)], capsys)
     assert code == 2 and "[[papers]] tables" in err
+
+
+SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
+
+
+@pytest.mark.skipif(not SEED.is_dir(), reason="../shared/seed is absent")
+def test_update_follows_the_real_readme_from_v02_to_2023_11(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    m = tmp_path / "v0.3.toml"
+    old = SEED / "llms-inference-papers-README-v0.2-2023-09.md"
+    new = SEED / "awesome-llm-inference-README-2023-11.md"
+    code, _, err = run(["import", str(old), "-o", str(m), "--version", "v0.3"], capsys)
+    assert code == 0, err
+    before = {p["url"] for p in _papers(m)}
+    code, out, err = run(["import", str(new), "--update", str(m)], capsys)
+    assert code == 0, err
+    after = _papers(m)
+    assert {p["url"] for p in after} >= before and len(after) == 25
+    assert f"### Added ({25 - len(before)})" in out
+    code, _, err = run(["check", str(m)], capsys)
+    assert code == 0, err
+    once = m.read_bytes()
+    code, out, _ = run(["import", str(new), "--update", str(m)], capsys)
+    assert code == 0 and m.read_bytes() == once and "No changes." in out

@@ -216,7 +216,7 @@ _SHORTCODE_RE = re.compile(r"(?<![\w:])(?::(?=[a-z0-9_+-]*[a-z]|[+-]1:)[a-z0-9_+
 _NUMBER_RE = re.compile(r"^\s*(?:\(?\d{1,4}[.)]|#\d{1,4}|\d{1,4}\s*[-–—:])\s+")
 _OUTLINE_RE = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s+(?=\S)")  # "3.1.1 Eviction"
 _TAG_RE = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*[:：\-–—]?\s*")
-_ORG_RE = re.compile(r"\s*\(@\s*([^()]{0,120})\)\s*$")
+_ORG_RE = re.compile(r"\s*\(@+\s*([^()]{0,120})\)\s*$")
 _VENUE_RE = re.compile(
     r"\s*[,(\[]\s*((?:ICLR|ICML|NeurIPS|NIPS|ACL|EMNLP|NAACL|CVPR|ICCV|ECCV|AAAI|IJCAI|KDD|"
     r"COLING|COLM|TACL|TMLR|JMLR|MLSys|OSDI|SOSP|ATC|EuroSys|SIGIR|WWW|EACL|AISTATS|UAI|WACV)"
@@ -233,7 +233,9 @@ _BACK_RE = re.compile(r"\(?\s*(?:back\s*to\s*top|back|top|返回顶部)\s*\)?\s*
 def clean_text(text: str) -> str:
     """Plain text without emoji, shortcodes, and with single spaces."""
     text = _SHORTCODE_RE.sub(" ", _EMOJI_RE.sub(" ", text))
-    text = "".join(c if c.isprintable() else " " for c in text)
+    # whitespace stays a space; control and format characters (BEL, ESC, bidi overrides,
+    # zero-width spaces) go, so "Ti\x08tle" is "Title", not "Ti tle"
+    text = "".join(c if c.isprintable() else " " if c.isspace() else "" for c in text)
     return " ".join(text.split())
 
 
