@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from paperbundle import __version__
 from paperbundle.console import ConsoleReporter
@@ -33,7 +33,7 @@ from paperbundle.errors import (
     UsageError,
     VerifyError,
 )
-from paperbundle.fmt import plural
+from paperbundle.fmt import for_terminal, plural, redact
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
 
@@ -142,6 +142,13 @@ def _add_network(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="most seconds one paper may spend, retries and Retry-After waits included "
         "(default 180)",
+    )
+    g.add_argument(
+        "--download-timeout",
+        type=_seconds("--download-timeout"),
+        default=600.0,
+        metavar="S",
+        help="most seconds one request may take, its whole body included (default 600)",
     )
     g.add_argument("--offline", action="store_true", help="no network: cached files only")
     g.add_argument(
@@ -307,6 +314,7 @@ def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: boo
         frozen=frozen,
         max_download_size=args.max_download_size,
         retry_total=args.retry_budget,
+        download_timeout=args.download_timeout,
     )
 
 
@@ -317,7 +325,17 @@ def _load(path: Path) -> Any:
 
 
 def _err(message: str) -> None:
-    print(f"paperbundle: {message}", file=sys.stderr)
+    print(f"paperbundle: {for_terminal(message)}", file=sys.stderr)
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    """A line for the terminal: controls, bidi overrides and passwords escaped."""
+    print(for_terminal(text), file=file or sys.stderr)
+
+
+def _print_json(doc: Any) -> None:
+    """One JSON document on stdout: ASCII only (every control escaped), no password."""
+    print(redact(json.dumps(doc, indent=2)))
 
 
 def _failure_lines(failures: Sequence[PaperError]) -> list[str]:
@@ -350,53 +368,50 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     if result.missing:
         _err(f"built without {plural(len(result.missing), 'paper')} (--keep-going):")
         for line in _failure_lines(result.missing):
-            print(line, file=sys.stderr)
+            _say(line)
     if args.json:
         fr = result.fetch
-        print(
-            json.dumps(
-                {
-                    "ok": True,
-                    "exit_code": code,
-                    "manifest": str(args.manifest),
-                    "name": manifest.bundle.name,
-                    "version": manifest.bundle.version,
-                    "papers": result.papers,
-                    "pages": result.page_count,
-                    "volumes": [
-                        {
-                            "pdf": str(v.pdf),
-                            "zip": str(v.zip),
-                            "papers": list(v.papers),
-                            "pages": v.page_count,
-                        }
-                        for v in result.volumes
-                    ],
-                    "sha256": str(result.sha256_file),
-                    "notes": str(result.notes),
-                    "missing": [_failure_json(e) for e in result.missing],
-                    "downloaded": sum(
-                        1
-                        for k, p in fr.papers.items()
-                        if not p.from_cache and manifest.paper(k).url is not None
-                    ),
-                    "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
-                    "local_files": sum(1 for p in manifest.papers if p.url is None),
-                    "requests": fr.requests,
-                    "bytes_received": fr.bytes_received,
-                    "links": {
-                        "internal": result.stats.links_kept,
-                        "dropped": result.stats.links_dropped,
-                        "uri": result.stats.uri_links,
-                    },
-                    "outline_items": result.stats.outline_items,
-                    "active_content_removed": dict(result.stats.active_removed),
-                    "seconds": round(result.seconds, 3),
-                    "up_to_date": result.up_to_date,
-                    "warnings": rep.warnings,
+        _print_json(
+            {
+                "ok": True,
+                "exit_code": code,
+                "manifest": str(args.manifest),
+                "name": manifest.bundle.name,
+                "version": manifest.bundle.version,
+                "papers": result.papers,
+                "pages": result.page_count,
+                "volumes": [
+                    {
+                        "pdf": str(v.pdf),
+                        "zip": str(v.zip),
+                        "papers": list(v.papers),
+                        "pages": v.page_count,
+                    }
+                    for v in result.volumes
+                ],
+                "sha256": str(result.sha256_file),
+                "notes": str(result.notes),
+                "missing": [_failure_json(e) for e in result.missing],
+                "downloaded": sum(
+                    1
+                    for k, p in fr.papers.items()
+                    if not p.from_cache and manifest.paper(k).url is not None
+                ),
+                "from_cache": sum(1 for p in fr.papers.values() if p.from_cache),
+                "local_files": sum(1 for p in manifest.papers if p.url is None),
+                "requests": fr.requests,
+                "bytes_received": fr.bytes_received,
+                "links": {
+                    "internal": result.stats.links_kept,
+                    "dropped": result.stats.links_dropped,
+                    "uri": result.stats.uri_links,
                 },
-                indent=2,
-            )
+                "outline_items": result.stats.outline_items,
+                "active_content_removed": dict(result.stats.active_removed),
+                "seconds": round(result.seconds, 3),
+                "up_to_date": result.up_to_date,
+                "warnings": rep.warnings,
+            }
         )
     elif result.up_to_date and not args.quiet:
         print(
@@ -434,25 +449,22 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep, lock
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ok": not res.failures,
-                    "papers": {
-                        k: {
-                            "sha256": p.sha256,
-                            "size": p.size,
-                            "pages": p.page_count,
-                            "from_cache": p.from_cache,
-                            "path": str(p.path),
-                        }
-                        for k, p in res.papers.items()
-                    },
-                    "failures": [_failure_json(e) for e in res.failures],
-                    "requests": res.requests,
+        _print_json(
+            {
+                "ok": not res.failures,
+                "papers": {
+                    k: {
+                        "sha256": p.sha256,
+                        "size": p.size,
+                        "pages": p.page_count,
+                        "from_cache": p.from_cache,
+                        "path": str(p.path),
+                    }
+                    for k, p in res.papers.items()
                 },
-                indent=2,
-            )
+                "failures": [_failure_json(e) for e in res.failures],
+                "requests": res.requests,
+            }
         )
     if res.failures:
         _err(str(BuildFailed(res.failures)))  # the JSON above already lists them
@@ -521,7 +533,9 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
             )
             if not st.ok:
                 problems.append(f"{st.key}: {st.url}: {st.reason}{status}")
-                unreachable += st.status is None and st.reason.startswith(("network", "dns"))
+                unreachable += st.status is None and st.reason.startswith(
+                    ("network", "dns", "unreachable", "timeout", "stall")
+                )
             elif st.is_pdf is False:
                 problems.append(f"{st.key}: {st.url}: not a PDF{status}")
     if problems:
@@ -556,7 +570,7 @@ def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     write_import(result, args.out, force=args.force)
     r = result.report
     for note in r.notes:
-        print(note, file=sys.stderr)
+        _say(note)
     print(
         f"{args.out}: {r.rows_seen} rows seen, {r.papers_written} papers written, "
         f"{r.kept_as_comments} kept as comments (no PDF link), "
@@ -579,7 +593,7 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
     report = verify_path(args.zip)
     for line in report:
-        print(line)
+        _say(line, sys.stdout)
     return EXIT_OK
 
 
@@ -628,7 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "error": "usage",
                 "message": _Parser.last_error,
             }
-            print(json.dumps(usage, indent=2))
+            _print_json(usage)
         return code
     if not args.command:
         parser.print_help(sys.stderr)
@@ -648,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](args, rep)
     except ManifestError as exc:
         for p in exc.problems:
-            print(str(p), file=sys.stderr)
+            _say(str(p))
         n = len(exc.problems)
         tail = "; nothing was downloaded" if args.command in ("build", "fetch", "lock") else ""
         _err(f"{n} problem{'s' if n != 1 else ''} in the manifest{tail}")
@@ -659,7 +673,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reasons = {e.reason for e in exc.failures}
         if reasons == {"offline"}:
             _err("hint: the cache lacks these papers; run once without --offline (or fetch them)")
-        elif reasons and reasons <= {"network", "offline"}:
+        elif reasons and reasons <= {"network", "unreachable", "offline"}:
             _err(
                 "hint: no network? Build from a local mirror (--mirror FROM=TO) or, once the "
                 "cache holds every paper, with --offline (see the README)"
@@ -667,7 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = {"error": "failed", "failures": [_failure_json(e) for e in exc.failures]}
         code = exc.exit_code
     except VerifyError as exc:
-        print(f"FAILED {exc}", file=sys.stderr)
+        _say(f"FAILED {exc}")
         error = {"error": "verify", "problems": exc.problems}
         code = exc.exit_code
     except PaperError as exc:
@@ -693,7 +707,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pypdf_log.removeHandler(to_reporter)
         pypdf_log.propagate = True
     if want_json:
-        print(json.dumps({"ok": False, "exit_code": code, **error}, indent=2))
+        _print_json({"ok": False, "exit_code": code, **error})
     return code
 
 
