@@ -176,6 +176,8 @@ class Session:
                     yield resp
             outcome = True
         except (Retry, Fail) as exc:
+            if exc.reason == "unreachable":  # given up while waiting: not an answer
+                raise
             outcome = not exc.connection
             if exc.connection:
                 self._count_failure(hostport, f"{exc.reason}: {exc.detail}")
