@@ -12,12 +12,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+# A child's ru_maxrss counts the pages of the process it was forked from, so the command is
+# started by this small wrapper (forked from the test process, but its peak is not read), which
+# passes SIGINT and SIGTERM on and writes the command's own peak to argv[1].
 _WRAPPER = (
-    "import resource, subprocess, sys\n"
-    "p = subprocess.run(sys.argv[2:])\n"
+    "import resource, signal, subprocess, sys\n"
+    "p = subprocess.Popen(sys.argv[2:])\n"
+    "for s in (signal.SIGINT, signal.SIGTERM):\n"
+    "    signal.signal(s, lambda n, f: p.send_signal(n))\n"
+    "code = p.wait()\n"
     "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
-    "sys.exit(p.returncode)\n"
+    "sys.exit(code if code >= 0 else 128 - code)\n"
 )
+
+
+def wrapped(rss_file: Path, argv: list[str]) -> list[str]:
+    """``argv`` run by the wrapper, which writes its peak RSS (KiB) to ``rss_file``."""
+    return [sys.executable, "-c", _WRAPPER, str(rss_file), *argv]
 
 
 @dataclass(frozen=True)
@@ -36,16 +47,7 @@ def paperbundle(*args: str, timeout: float = 120) -> Run:
         rss_file = Path(tmp) / "rss"
         t0 = time.monotonic()
         p = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _WRAPPER,
-                str(rss_file),
-                sys.executable,
-                "-m",
-                "paperbundle",
-                *args,
-            ],
+            wrapped(rss_file, [sys.executable, "-m", "paperbundle", *args]),
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from paperbundle import __version__, signals
 from paperbundle.console import ConsoleReporter
@@ -32,7 +32,7 @@ from paperbundle.errors import (
     UsageError,
     VerifyError,
 )
-from paperbundle.fmt import plural
+from paperbundle.fmt import for_terminal, plural, redact
 
 SIZE_UNITS = {"": 1, "B": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
 
@@ -141,6 +141,13 @@ def _add_network(p: argparse.ArgumentParser) -> None:
         metavar="S",
         help="most seconds one paper may spend, retries and Retry-After waits included "
         "(default 180)",
+    )
+    g.add_argument(
+        "--download-timeout",
+        type=_seconds("--download-timeout"),
+        default=600.0,
+        metavar="S",
+        help="most seconds one request may take, its whole body included (default 600)",
     )
     g.add_argument("--offline", action="store_true", help="no network: cached files only")
     g.add_argument(
@@ -334,6 +341,7 @@ def _net_options(args: argparse.Namespace, *, refresh: bool = False, frozen: boo
         frozen=frozen,
         max_download_size=args.max_download_size,
         retry_total=args.retry_budget,
+        download_timeout=args.download_timeout,
     )
 
 
@@ -344,7 +352,17 @@ def _load(path: Path) -> Any:
 
 
 def _err(message: str) -> None:
-    print(f"paperbundle: {message}", file=sys.stderr)
+    print(f"paperbundle: {for_terminal(message)}", file=sys.stderr)
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    """A line for the terminal: controls, bidi overrides and passwords escaped."""
+    print(for_terminal(text), file=file or sys.stderr)
+
+
+def _print_json(doc: Any) -> None:
+    """One JSON document on stdout: ASCII only (every control escaped), no password."""
+    print(redact(json.dumps(doc, indent=2)))
 
 
 def _failure_lines(failures: Sequence[PaperError]) -> list[str]:
@@ -377,12 +395,12 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
     if result.missing:
         _err(f"built without {plural(len(result.missing), 'paper')} (--keep-going):")
         for line in _failure_lines(result.missing):
-            print(line, file=sys.stderr)
+            _say(line)
     if args.json:
         from paperbundle.summary import build_summary
 
         summary = build_summary(result, str(args.manifest), code, rep.warnings)
-        print(json.dumps(summary, indent=2))
+        _print_json(summary)
     elif result.up_to_date and not args.quiet:
         print(
             f"{args.out} is up to date: nothing changed since the last build (no file was written)",
@@ -415,25 +433,22 @@ def cmd_fetch(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         manifest, _net_options(args, refresh=args.refresh, frozen=args.frozen), rep, lock
     )
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "ok": not res.failures,
-                    "papers": {
-                        k: {
-                            "sha256": p.sha256,
-                            "size": p.size,
-                            "pages": p.page_count,
-                            "from_cache": p.from_cache,
-                            "path": str(p.path),
-                        }
-                        for k, p in res.papers.items()
-                    },
-                    "failures": [e.as_json() for e in res.failures],
-                    "requests": res.requests,
+        _print_json(
+            {
+                "ok": not res.failures,
+                "papers": {
+                    k: {
+                        "sha256": p.sha256,
+                        "size": p.size,
+                        "pages": p.page_count,
+                        "from_cache": p.from_cache,
+                        "path": str(p.path),
+                    }
+                    for k, p in res.papers.items()
                 },
-                indent=2,
-            )
+                "failures": [e.as_json() for e in res.failures],
+                "requests": res.requests,
+            }
         )
     if res.failures:
         _err(str(BuildFailed(res.failures)))  # the JSON above already lists them
@@ -471,7 +486,7 @@ def cmd_lock(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         n = plural(len(out.failures), "paper")
         _err(f"no arXiv metadata for {n} (the lock keeps what it held for them):")
         for line in _failure_lines(out.failures):
-            print(line, file=sys.stderr)
+            _say(line)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -520,7 +535,9 @@ def cmd_check(args: argparse.Namespace, rep: ConsoleReporter) -> int:
             )
             if not st.ok:
                 problems.append(f"{st.key}: {st.url}: {st.reason}{status}")
-                unreachable += st.status is None and st.reason.startswith(("network", "dns"))
+                unreachable += st.status is None and st.reason.startswith(
+                    ("network", "dns", "unreachable", "timeout", "stall")
+                )
             elif st.is_pdf is False:
                 problems.append(f"{st.key}: {st.url}: not a PDF{status}")
     if args.outdated:
@@ -585,7 +602,9 @@ def cmd_import(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         source=str(args.readme),
     )
     write_import(result, args.out, force=args.force)
-    print(*result.report.notes, f"{args.out}: {result.report.summary()}", sep="\n", file=sys.stderr)
+    for note in result.report.notes:
+        _say(note)
+    _say(f"{args.out}: {result.report.summary()}")
     return EXIT_OK
 
 
@@ -602,7 +621,7 @@ def cmd_verify(args: argparse.Namespace, rep: ConsoleReporter) -> int:
 
     report = verify_path(args.zip)
     for line in report:
-        print(line)
+        _say(line, sys.stdout)
     return EXIT_OK
 
 
@@ -651,7 +670,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "error": "usage",
                 "message": _Parser.last_error,
             }
-            print(json.dumps(usage, indent=2))
+            _print_json(usage)
         return code
     if not args.command:
         parser.print_help(sys.stderr)
@@ -671,7 +690,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](args, rep)
     except ManifestError as exc:
         for p in exc.problems:
-            print(str(p), file=sys.stderr)
+            _say(str(p))
         n = len(exc.problems)
         tail = "; nothing was downloaded" if args.command in ("build", "fetch", "lock") else ""
         _err(f"{n} problem{'s' if n != 1 else ''} in the manifest{tail}")
@@ -682,7 +701,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reasons = {e.reason for e in exc.failures}
         if reasons == {"offline"}:
             _err("hint: the cache lacks these papers; run once without --offline (or fetch them)")
-        elif reasons and reasons <= {"network", "offline"}:
+        elif reasons and reasons <= {"network", "unreachable", "offline"}:
             _err(
                 "hint: no network? Build from a local mirror (--mirror FROM=TO) or, once the "
                 "cache holds every paper, with --offline (see the README)"
@@ -690,7 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error = {"error": "failed", "failures": [e.as_json() for e in exc.failures]}
         code = exc.exit_code
     except VerifyError as exc:
-        print(f"FAILED {exc}", file=sys.stderr)
+        _say(f"FAILED {exc}")
         error = {"error": "verify", "problems": exc.problems}
         code = exc.exit_code
     except PaperError as exc:
@@ -723,7 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pypdf_log.removeHandler(to_reporter)
         pypdf_log.propagate = True
     if want_json:
-        print(json.dumps({"ok": False, "exit_code": code, **error}, indent=2))
+        _print_json({"ok": False, "exit_code": code, **error})
     return code
 
 

@@ -19,6 +19,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from paperbundle.fmt import for_terminal
+
 
 class _Amount(ProgressColumn):
     """Bytes for downloads, "n/m" for stages."""
@@ -75,13 +77,15 @@ class ConsoleReporter:
     def log(self, message: str) -> None:
         if self.verbose and not self.quiet:
             with self._lock:
-                self.console.print(f"[dim]{message}[/dim]", markup=True, highlight=False)
+                self.console.print(Text(for_terminal(message), style="dim"), highlight=False)
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
         if not self.quiet:
             with self._lock:
-                self.console.print(f"warning: {message}", markup=False, highlight=False)
+                self.console.print(
+                    f"warning: {for_terminal(message)}", markup=False, highlight=False
+                )
 
     def download_started(self, key: str, total: int | None) -> None:
         if self._progress is not None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from paperbundle.fmt import escape_controls, redact
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -70,10 +72,10 @@ class PaperError(PaperbundleError):
         self.url = url
         self.reason = reason
         self.detail = detail
-        text = f"{key} ({url}): {reason}"
-        if detail:
-            text += f": {detail}"
-        super().__init__(text)
+        # What a server or a file said is quoted escaped (one line, no terminal codes), and a
+        # URL never shows its password.
+        text = f"{key} ({url}): {reason}" + (f": {detail}" if detail else "")
+        super().__init__(escape_controls(redact(text)))
 
     def as_json(self) -> dict[str, str]:
         """What ``--json`` outputs say about this failure."""

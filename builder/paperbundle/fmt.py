@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     """``plural(1, "paper")`` -> "1 paper"; ``plural(1234, "page")`` -> "1,234 pages";
@@ -46,3 +48,35 @@ def outline_title(text: str) -> str:
     """An outline title as the bundle shows it: one line, no control or bidi override
     characters, at most MAX_OUTLINE_TITLE characters (verify compares titles so too)."""
     return cap_text(" ".join(safe_text(text).split()), MAX_OUTLINE_TITLE)
+
+
+# C0 controls, DEL, C1 controls, and the bidi embeddings, overrides and isolates: characters that
+# can rewrite a terminal or reorder what a reader sees. U+200C-U+200F (the joiners and marks
+# Arabic and Persian text needs) are not among them.
+_HOSTILE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# scheme://user:password@  (the password is what we never show)
+_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^/?#@\s:]*):[^/?#@\s]*@")
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """``text`` with every hostile character (see above) but those in ``keep`` written as an
+    escape: ``\\x1b``, ``\\u202e``."""
+
+    def sub(m: re.Match[str]) -> str:
+        c = m.group()
+        if c in keep:
+            return c
+        return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+    return _HOSTILE.sub(sub, text)
+
+
+def redact(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` as ``scheme://user:***@``."""
+    return _PASSWORD.sub(r"\1:***@", text)
+
+
+def for_terminal(text: str) -> str:
+    """A message as it may reach a terminal: no password, no hostile character (but newlines,
+    which separate the lines of one message)."""
+    return escape_controls(redact(text), keep="\n")

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from paperbundle.arxiv.licences import check_licence
 from paperbundle.errors import ManifestError, Problem
+from paperbundle.fmt import redact
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -222,7 +223,7 @@ def normalise_url(url: str) -> str:
     if not host or ("." not in host and host != "localhost" and ":" not in host):
         raise UrlProblem(f"URL has no valid host: {url!r}")
     if parts.username or parts.password:
-        raise UrlProblem(f"URL must not carry credentials: {url!r}")
+        raise UrlProblem(f"URL must not carry credentials: {redact(url)!r}")
     if host in ARXIV_HOSTS:
         arxiv_id = arxiv_id_from_path(parts.path)
         if arxiv_id is None:

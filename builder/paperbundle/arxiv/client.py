@@ -13,7 +13,8 @@ import httpx
 
 from paperbundle.arxiv.xmlread import BadAnswer
 from paperbundle.errors import ArxivError, UsageError
-from paperbundle.fetch.addresses import check_address, hostport_of, split_target
+from paperbundle.fetch.addresses import hostport_of
+from paperbundle.fetch.body import decoded
 from paperbundle.fetch.http import (
     MAX_REDIRECTS,
     RETRY_STATUSES,
@@ -21,9 +22,8 @@ from paperbundle.fetch.http import (
     Retry,
     parse_retry_after,
     redirect_location,
-    transport_error,
 )
-from paperbundle.fetch.session import Session
+from paperbundle.fetch.session import Budget, Session
 
 DEFAULT_API = "https://export.arxiv.org/"
 MAX_ANSWER = 20_000_000  # bytes: 100 abstracts are a few hundred kB
@@ -59,8 +59,9 @@ class ArxivClient:
         """GET ``url`` politely and parse the answer; ArxivError (naming ``key`` and ``url``)
         when no answer came or it is not what arXiv sends."""
         o = self.net.options
+        budget = Budget(o.retry_total)
         try:
-            body, ctype = self.net.retrying(key, url)(self._attempt, key, url)
+            body, ctype = self.net.retrying(key, url, budget)(self._attempt, key, url, budget)
             return parse(body, ctype)
         except BadAnswer as exc:
             raise ArxivError(key, url, exc.reason, exc.detail) from None
@@ -75,23 +76,22 @@ class ArxivClient:
         except Fail as exc:
             raise ArxivError(key, url, exc.reason, exc.detail) from None
 
-    def _attempt(self, key: str, url: str) -> tuple[bytes, str]:
+    def _attempt(self, key: str, url: str, budget: Budget) -> tuple[bytes, str]:
+        """One request and its redirects, through the session (address check and pinning, the
+        host's gate, deadlines, the host's failure count)."""
         target = url
         for _hop in range(MAX_REDIRECTS + 1):
-            host, port = split_target(target)
-            hostport = f"{host}:{port}"
-            if hostport != self.trusted:
-                check_address(target, host, port)
-            with self.net.gate(hostport).slot():
-                self.net.count_request()
-                self.net.reporter.log(f"{key}: GET {target}")
-                try:
-                    with self.net.client.stream("GET", target, headers={"Accept": ACCEPT}) as resp:
-                        location = redirect_location(resp)
-                        if location is None:
-                            return self._read(resp)
-                except httpx.HTTPError as exc:
-                    raise transport_error(exc) from None
+            with self.net.open(
+                key,
+                "GET",
+                target,
+                headers={"Accept": ACCEPT},
+                trusted=self.trusted,
+                budget=budget,
+            ) as resp:
+                location = redirect_location(resp)
+                if location is None:
+                    return self._read(resp)
             target = urljoin(target, location)
         raise Fail("bad-redirect", f"more than {MAX_REDIRECTS} redirects")
 
@@ -108,7 +108,7 @@ class ArxivClient:
         if status != 200:
             raise Fail(f"http-{status}", f"HTTP {status} {resp.reason_phrase}".rstrip())
         body = bytearray()
-        for chunk in resp.iter_bytes():
+        for chunk in decoded(resp.iter_raw(), resp.headers.get("content-encoding")):
             body += chunk
             self.net.count_bytes(len(chunk))
             if len(body) > MAX_ANSWER:

@@ -77,25 +77,29 @@ def address_kind(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | N
     return None
 
 
-def check_address(url: str, host: str, port: int) -> None:
+def check_address(url: str, host: str, port: int) -> str | None:
     """Refuse hosts that resolve to loopback, private, link-local or other non-public addresses.
 
+    Returns the checked address to connect to for a name (None for an IP literal, or a name
+    left to a proxy), so that no second lookup can answer differently (DNS rebinding).
     With a proxy from the environment the check still applies to the target host; a target the
     local resolver cannot see is then left to the proxy.
     """
     literal = host[1:-1] if host.startswith("[") else host
     try:
         addrs = [ipaddress.ip_address(literal.split("%")[0])]
+        name = False
     except ValueError:
+        name = True
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             if proxied(url, host):
-                return
+                return None
             msg = getattr(exc, "strerror", None) or str(exc)
             if isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN:
-                raise Retry("dns", f"cannot resolve {host}: {msg}") from None
-            raise Fail("network", f"cannot resolve host {host}: {msg}") from None
+                raise Retry("dns", f"cannot resolve {host}: {msg}", connection=True) from None
+            raise Fail("network", f"cannot resolve host {host}: {msg}", connection=True) from None
         addrs = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for a in addrs:
         kind = address_kind(a)
@@ -104,3 +108,4 @@ def check_address(url: str, host: str, port: int) -> None:
                 "refused-address",
                 f"{host} resolves to {a}, a {kind} address; only a --mirror may point there",
             )
+    return str(addrs[0]) if name and addrs else None

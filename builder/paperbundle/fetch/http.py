@@ -16,7 +16,9 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class Retry(Exception):
-    """A failure worth another attempt. ``final`` is the reason word if no attempt is left."""
+    """A failure worth another attempt. ``final`` is the reason word if no attempt is left.
+    ``connection``: the host could not be reached or stopped answering (refused, reset, DNS,
+    TLS, stall), which counts towards giving the host up."""
 
     def __init__(
         self,
@@ -26,6 +28,7 @@ class Retry(Exception):
         final: str = "network",
         retry_after: float | None = None,
         status: int | None = None,
+        connection: bool = False,
     ) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
@@ -33,17 +36,27 @@ class Retry(Exception):
         self.final = final
         self.retry_after = retry_after
         self.status = status
+        self.connection = connection
 
 
 class Fail(Exception):
     """A failure no retry can fix."""
 
-    def __init__(self, reason: str, detail: str, *, pdf: bool = False, status: int | None = None):
+    def __init__(
+        self,
+        reason: str,
+        detail: str,
+        *,
+        pdf: bool = False,
+        status: int | None = None,
+        connection: bool = False,
+    ) -> None:
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
         self.pdf = pdf
         self.status = status
+        self.connection = connection
 
 
 class Stopped(Exception):
@@ -123,7 +136,7 @@ def transport_error(exc: httpx.HTTPError) -> Retry | Fail:
     name = type(exc).__name__
     text = str(exc) or name
     if isinstance(exc, httpx.TimeoutException):
-        return Retry("timeout", f"{name}: {text}")
+        return Retry("timeout", f"{name}: {text}", connection=True)
     if isinstance(exc, httpx.RemoteProtocolError) and "incomplete" in text.lower():
         return Retry("short body", text, final="truncated")
     if isinstance(exc, httpx.RemoteProtocolError) and "complete message body" in text:
@@ -132,9 +145,11 @@ def transport_error(exc: httpx.HTTPError) -> Retry | Fail:
         return Fail("bad-redirect", text)
     if is_certificate_error(exc):
         # Retrying cannot fix a certificate the system does not trust.
-        return Fail("tls", f"{text} (a private CA? point SSL_CERT_FILE at its bundle)")
+        return Fail(
+            "tls", f"{text} (a private CA? point SSL_CERT_FILE at its bundle)", connection=True
+        )
     if isinstance(exc, httpx.TransportError):
-        return Retry("connection", f"{name}: {text}")
+        return Retry("connection", f"{name}: {text}", connection=True)
     return Fail("network", f"{name}: {text}")
 
 
@@ -145,7 +160,12 @@ def looks_html(head: bytes, content_type: str) -> bool:
     return s.startswith((b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<"))
 
 
-def not_pdf(head: bytes, content_type: str) -> Fail:
+def not_pdf(head: bytes, content_type: str | None) -> Fail:
+    """Fail("html" / "not-pdf"). ``content_type`` None: a local file, whose bytes are never
+    quoted (a mistaken ``path = "/etc/passwd"`` must not print the file)."""
+    if content_type is None:
+        what = "an HTML page" if looks_html(head, "") else "a file that does not start with %PDF-"
+        return Fail("html" if looks_html(head, "") else "not-pdf", f"{what}, not a PDF")
     shown = head[:32]
     ctype = content_type or "none"
     if looks_html(head, content_type):

@@ -30,6 +30,10 @@ class NetOptions:
     retry_base: float = 1.0  # first backoff
     retry_max_wait: float = 60.0  # cap for one wait (also caps Retry-After)
     retry_total: float = 180.0  # --retry-budget: give up on one paper after this many seconds
+    download_timeout: float = 600.0  # --download-timeout: most seconds one request may take
+    min_rate: float = 10_000.0  # bytes/s: a body slower than this over ``rate_window`` is cut
+    rate_window: float = 60.0  # seconds
+    host_failures: int = 3  # consecutive connection-level failures that give a host up
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,10 @@ def _split_checked(url: str, spec: str, what: str, example: str) -> SplitResult:
         )
     if parts.username or parts.password:
         raise UsageError(f"--mirror {spec!r}: {what} must not carry credentials")
+    hostport = parts.netloc.rpartition("@")[2]
+    if hostport.rpartition("]")[2].endswith(":") or parts.port == 0:
+        # urlsplit takes "host:" for the default port; a typo here costs minutes of retries.
+        raise UsageError(f"--mirror {spec!r}: {what} has an empty or zero port ({example})")
     return parts
 
 

@@ -11,7 +11,7 @@ from paperbundle.fetch.cache import Cache
 from paperbundle.fetch.http import Fail, Stopped
 from paperbundle.fetch.lock import Lock, LockEntry, lock_url
 from paperbundle.fetch.options import FetchedPaper, FetchResult, NetOptions
-from paperbundle.fetch.session import Session
+from paperbundle.fetch.session import Session, lanes
 from paperbundle.fetch.transfer import Transfer, inspect_pdf, validate_file
 from paperbundle.manifest import Manifest, Paper
 from paperbundle.progress import Reporter
@@ -53,7 +53,7 @@ class Fetcher:
                 except Stopped:
                     return
 
-        self.net.run_parallel(work, list(groups.values()))
+        self.net.run_parallel(work, lanes(groups, lambda p: p.url or p.key))
         papers: dict[str, FetchedPaper] = {}
         failures: list[PaperError] = []
         for p in self.manifest.papers:
@@ -140,7 +140,7 @@ class Fetcher:
         assert p.path is not None
         if not p.path.is_file():
             raise FetchError(p.key, p.source, "missing", "no such file")
-        sha, size, reader = validate_file(p.path, pin, pin_reason)
+        sha, size, reader = validate_file(p.path, pin, pin_reason, self.options.max_download_size)
         return FetchedPaper(
             p.key, p.source, p.path, sha, size, len(reader.pages), from_cache=False, reader=reader
         )
@@ -167,6 +167,9 @@ class Fetcher:
         lock = self.cache.lock(url)
         self._acquire(lock, p)
         try:
+            if url in self.failed:  # failed in this run while we waited for the lock
+                prev = self.failed[url]
+                raise type(prev)(p.key, url, prev.reason, prev.detail)
             if use_cache:  # another process may have fetched it while we waited
                 hit = self._cached(p, pin, pin_reason, prefer)
                 if hit is not None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-import httpx
-
 from paperbundle.errors import UsageError
-from paperbundle.fetch.addresses import apply_mirror, check_address, hostport_of, split_target
+from paperbundle.fetch.addresses import apply_mirror, hostport_of
+from paperbundle.fetch.body import decoded
 from paperbundle.fetch.http import (
     HEAD_REFUSED,
     MAX_REDIRECTS,
@@ -17,10 +16,9 @@ from paperbundle.fetch.http import (
     Stopped,
     parse_retry_after,
     redirect_location,
-    transport_error,
 )
 from paperbundle.fetch.options import LinkStatus, NetOptions
-from paperbundle.fetch.session import Session
+from paperbundle.fetch.session import Budget, Session, lanes
 from paperbundle.manifest import Manifest
 from paperbundle.progress import Reporter
 
@@ -36,10 +34,11 @@ class Prober:
         self.fetch_url, self.trusted = apply_mirror(url, net.options.mirrors)
 
     def run(self) -> tuple[bool, int | None, str, bool | None]:
+        budget = Budget(self.net.options.retry_total)
         try:
             result: tuple[bool, int | None, str, bool | None] = self.net.retrying(
-                self.key, self.url
-            )(self._attempt)
+                self.key, self.url, budget
+            )(lambda: self._attempt(budget))
             return result
         except Retry as exc:
             self.net.reporter.log(f"{self.key}: {self.url}: {exc.final}: {exc.detail}")
@@ -48,35 +47,27 @@ class Prober:
             self.net.reporter.log(f"{self.key}: {self.url}: {exc.reason}: {exc.detail}")
             return False, exc.status, f"{exc.reason}: {exc.detail}", None
 
-    def _attempt(self) -> tuple[bool, int | None, str, bool | None]:
+    def _attempt(self, budget: Budget) -> tuple[bool, int | None, str, bool | None]:
         method = "HEAD"
         url = self.fetch_url
         hops = 0
         while True:
-            host, port = split_target(url)
-            hostport = f"{host}:{port}"
-            if hostport != self.trusted:
-                check_address(url, host, port)
             headers = (
                 {} if method == "HEAD" else {"Range": "bytes=0-4" if self.is_paper else "bytes=0-0"}
             )
-            location: str | None = None
-            with self.net.gate(hostport).slot():
-                self.net.count_request()
-                self.net.reporter.log(f"{self.key}: {method} {url}")
-                try:
-                    with self.net.client.stream(method, url, headers=headers) as resp:
-                        status = resp.status_code
-                        location = redirect_location(resp)
-                        first = b""
-                        if location is None and method == "GET" and status < 300:
-                            for chunk in resp.iter_bytes(8):
-                                first += chunk
-                                if len(first) >= 5:
-                                    break
-                        ctype = resp.headers.get("content-type", "")
-                except httpx.HTTPError as exc:
-                    raise transport_error(exc) from None
+            with self.net.open(
+                self.key, method, url, headers=headers, trusted=self.trusted, budget=budget
+            ) as resp:
+                status = resp.status_code
+                location = redirect_location(resp)
+                first = b""
+                if location is None and method == "GET" and status < 300:
+                    encoding = resp.headers.get("content-encoding")
+                    for chunk in decoded(resp.iter_raw(), encoding):
+                        first += chunk
+                        if len(first) >= 5:
+                            break
+                ctype = resp.headers.get("content-type", "")
             self.net.reporter.log(f"{self.key}: {method} {url}: HTTP {status}")
             if location is not None:
                 hops += 1
@@ -150,7 +141,7 @@ def probe_links(manifest: Manifest, options: NetOptions, reporter: Reporter) -> 
                 return
 
     try:
-        net.run_parallel(work, list(groups.values()))
+        net.run_parallel(work, lanes(groups, lambda item: item[0]))
     finally:
         net.close()
     return [LinkStatus(key, url, *outcomes[(url, is_paper)]) for key, url, is_paper in links]

@@ -11,7 +11,8 @@ import httpx
 from pypdf import PdfReader
 
 from paperbundle.errors import FetchError, PdfError
-from paperbundle.fetch.addresses import apply_mirror, check_address, split_target
+from paperbundle.fetch.addresses import apply_mirror
+from paperbundle.fetch.body import Pace, decoded
 from paperbundle.fetch.cache import Cache, CacheEntry
 from paperbundle.fetch.http import (
     MAX_REDIRECTS,
@@ -24,10 +25,9 @@ from paperbundle.fetch.http import (
     not_pdf,
     parse_retry_after,
     redirect_location,
-    transport_error,
     validator,
 )
-from paperbundle.fetch.session import Session
+from paperbundle.fetch.session import Budget, Session
 from paperbundle.manifest import Paper
 from paperbundle.pdfio import UnusablePdf, read_pdf
 
@@ -45,14 +45,23 @@ def inspect_pdf(source: Path | bytes) -> PdfReader:
         raise Fail(exc.reason, exc.detail, pdf=True) from None
 
 
-def validate_file(path: Path, pin: str | None, pin_reason: str) -> tuple[str, int, PdfReader]:
-    """(sha256, size, the opened PDF) of a complete file, or Fail naming what is wrong."""
-    data = path.read_bytes()  # read once: hashed here, parsed from memory (size is capped)
+def validate_file(
+    path: Path, pin: str | None, pin_reason: str, cap: int
+) -> tuple[str, int, PdfReader]:
+    """(sha256, size, the opened PDF) of a complete file, or Fail naming what is wrong.
+    A file over ``cap`` bytes is refused by its size, before a byte of it is read."""
+    size = path.stat().st_size
+    if size > cap:
+        raise Fail("too-large", f"{size} bytes, over the {cap}-byte limit (--max-download-size)")
+    with path.open("rb") as f:
+        data = f.read(cap + 1)  # read once: hashed here, parsed from memory
     size = len(data)
+    if size > cap:
+        raise Fail("too-large", f"over the {cap}-byte limit (--max-download-size)")
     if size == 0:
         raise Fail("empty", "the file is empty")
     if not data.startswith(b"%PDF-"):
-        raise not_pdf(data[:64], "")
+        raise not_pdf(data[:64], None)  # never quotes the bytes of a local file
     if b"%%EOF" not in data[-EOF_WINDOW:]:
         raise Fail("truncated", "the file ends without its %%EOF marker (cut short?)")
     sha = hashlib.sha256(data).hexdigest()
@@ -86,6 +95,7 @@ class Transfer:
         self.started = False
         self.shown = 0
         self.reader: PdfReader | None = None  # the validated file, opened once
+        self.budget = Budget(net.options.retry_total)
 
     def log(self, message: str) -> None:
         self.net.reporter.log(f"{self.key}: {message}")
@@ -93,7 +103,7 @@ class Transfer:
     def run(self) -> CacheEntry:
         via = f" (fetched from mirror {self.fetch_url})" if self.fetch_url != self.url else ""
         try:
-            entry: CacheEntry = self.net.retrying(self.key, self.url)(self._attempt)
+            entry: CacheEntry = self.net.retrying(self.key, self.url, self.budget)(self._attempt)
             return entry
         except Retry as exc:
             if exc.retry_after is not None and exc.retry_after > self.net.options.retry_max_wait:
@@ -109,7 +119,9 @@ class Transfer:
                 self.key,
                 self.url,
                 exc.final,
-                f"gave up after {self.attempts} attempt(s): {exc.reason}: {exc.detail}{via}",
+                f"gave up after {self.attempts} attempt(s) in {self.budget.spent():.0f} s "
+                f"(--retry-budget {self.net.options.retry_total:g} s): "
+                f"{exc.reason}: {exc.detail}{via}",
             ) from None
         except Fail as exc:
             cls = PdfError if exc.pdf else FetchError
@@ -164,30 +176,27 @@ class Transfer:
     def _get(self, offset: int, meta: dict[str, Any] | None) -> None:
         url = self.fetch_url
         for _hop in range(MAX_REDIRECTS + 1):
-            host, port = split_target(url)
-            hostport = f"{host}:{port}"
-            if hostport != self.trusted:
-                check_address(url, host, port)
             headers: dict[str, str] = {}
             if offset:
                 headers["Range"] = f"bytes={offset}-"
                 validator = meta.get("validator") if meta else None
                 if isinstance(validator, str) and validator:
                     headers["If-Range"] = validator
-            with self.net.gate(hostport).slot():
-                if self.net.stop.is_set():
-                    raise Stopped
-                self.net.count_request()
-                self.log(f"GET {url}" + (f" (resuming at byte {offset})" if offset else ""))
-                try:
-                    with self.net.client.stream("GET", url, headers=headers) as resp:
-                        location = redirect_location(resp)
-                        if location is None:
-                            self._receive(resp, offset, meta)
-                            return
-                        self.log(f"HTTP {resp.status_code}: redirected to {location}")
-                except httpx.HTTPError as exc:
-                    raise transport_error(exc) from None
+            note = f" (resuming at byte {offset})" if offset else ""
+            with self.net.open(
+                self.key,
+                "GET",
+                url,
+                headers=headers,
+                trusted=self.trusted,
+                budget=self.budget,
+                note=note,
+            ) as resp:
+                location = redirect_location(resp)
+                if location is None:
+                    self._receive(resp, offset, meta)
+                    return
+                self.log(f"HTTP {resp.status_code}: redirected to {location}")
             url = urljoin(url, location)
         raise Fail("bad-redirect", f"more than {MAX_REDIRECTS} redirects")
 
@@ -207,9 +216,11 @@ class Transfer:
             raise Retry("http-416", "the server refused to resume; starting over")
         if status not in (200, 206):
             raise Fail(f"http-{status}", f"HTTP {status} {resp.reason_phrase}".rstrip())
-        cap = self.net.options.max_download_size
+        o = self.net.options
+        cap = o.max_download_size
         encoding = resp.headers.get("content-encoding", "identity").strip().lower()
         resumable = encoding in ("", "identity")
+        body = decoded(resp.iter_raw(), encoding)  # refuses an encoding it cannot bound
         length = int_header(resp.headers.get("content-length"))
         ctype = resp.headers.get("content-type", "")
         total: int | None
@@ -257,10 +268,12 @@ class Transfer:
         self._progress_start(total, offset)
         head = b""
         received = 0
+        pace = Pace(o.min_rate, o.rate_window, self.budget.end)
         with self.part.path.open("ab" if offset else "wb") as f:
-            for chunk in resp.iter_bytes():
+            for chunk in body:
                 if self.net.stop.is_set():
                     raise Stopped
+                pace.advance(len(chunk))
                 if not chunk:
                     continue
                 if offset == 0 and len(head) < 64:
@@ -295,7 +308,9 @@ class Transfer:
             self.no_resume = True
             raise Retry("long body", f"have {size} bytes, expected {total}; starting over")
         try:
-            sha, size, self.reader = validate_file(self.part.path, self.pin, self.pin_reason)
+            sha, size, self.reader = validate_file(
+                self.part.path, self.pin, self.pin_reason, self.net.options.max_download_size
+            )
         except Fail as exc:
             if self.assembled and not self.no_resume:
                 # Pieces from several responses (or an earlier run) may not belong together:
