@@ -33,7 +33,7 @@ FTP_RE = re.compile(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", 
 # a link ending in .pdf (not .pdf.zip), optionally with a query or fragment
 PDF_RE = re.compile(r"https?://[^\s)\]>\"'|]+?\.pdf(?=[\s)\]>\"'|?#]|$)", re.IGNORECASE)
 LEFTOVER_RE = re.compile(
-    r"\]\(|\*\*|`|<[a-z/][^>]*>|&[a-z]+;|&#\d+;|^\s*(?:\d+[.)]|\d+(?:\.\d+)+\.?)\s|^\s*\[[^\]]+\]\s|"
+    r"\]\(|\*\*|`|<[a-z/][^>]*>|&[a-z]+;|&#\d+;|^\s*(?:\d+[.)]|\d+(?:\.\d+)+\.?)(?:\s|$)|^\s*\[[^\]]+\]\s|"
     r"\(@|https?://|\bback to top\b|\(back\)|[\U0001f000-\U0001faff\u2600-\u27bf]",
     re.IGNORECASE,
 )
@@ -131,6 +131,9 @@ def update_row(readme: Path, work: Path) -> list[str] | None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     files = [Path(a) for a in argv] or sorted((SHARED / "readmes").glob("*.md")) + sorted(
         (SHARED / "seed").glob("*README*.md")
     )

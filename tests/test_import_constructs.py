@@ -11,6 +11,7 @@ import pytest
 
 from paperbundle.errors import UsageError
 from paperbundle.importer import import_readme, pdf_url
+from tests.helpers import run
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 REAL = sorted((SHARED / "readmes").glob("*.md")) + sorted((SHARED / "seed").glob("*README*.md"))
@@ -113,31 +114,73 @@ def test_no_links_at_all_is_an_error() -> None:
         import_readme("# Title\n\nProse only.\n\n- a\n- b\n")
 
 
-def _independent_count(text: str) -> int:
+_ARXIV_RE = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf|html)/|ar5iv(?:\.labs\.arxiv)?\.org/(?:abs|html)/|"
+    r"alphaxiv\.org/abs/|huggingface\.co/papers/|10\.48550/arxiv\.|"
+    r"arxiv\.org/ftp/arxiv/papers/\d{4}/)(\d{4}\.\d{4,5})",
+    re.IGNORECASE,
+)
+_PDF_RE = re.compile(r"https?://[^\s)\]>\"'|]+?\.pdf(?=[\s)\]>\"'|?#]|$)", re.I)  # not .pdf.zip
+# what issue 11 calls leftover markup in a title or section name
+_LEFTOVER_RE = re.compile(
+    r"\]\(|\*\*|`|<[a-z/][^>]*>|&(?:[a-z]+|#\d+|#x[0-9a-f]+);|"
+    r"^\s*(?:\d+[.)]|\d+(?:\.\d+)+\.?)(?:\s|$)|^\s*\[[^\]]+\]\s|\(@|https?://|"
+    r"\bback to top\b|\(back\)|[\U0001f000-\U0001faff\u2600-\u27bf]|(?<![\w:]):[a-z_]+:",
+    re.IGNORECASE,
+)
+
+
+def _independent(text: str) -> tuple[set[str], set[str]]:
     """Distinct arXiv ids and non-arXiv .pdf links, by a plain regex (not the importer's code)."""
-    ids = set(
-        re.findall(
-            r"(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/)(\d{4}\.\d{4,5})", text
-        )
-    )
-    ids |= set(re.findall(r"arxiv\.org/ftp/arxiv/papers/\d{4}/(\d{4}\.\d{4,5})\.pdf", text))
-    pdf_re = r"https?://[^\s)\]>\"'|]+?\.pdf(?=[\s)\]>\"'|?#]|$)"  # not .pdf.zip
-    pdfs = {u.lower() for u in re.findall(pdf_re, text, re.I)}
-    return len(ids) + len({u for u in pdfs if "arxiv.org" not in u})
+    ids = set(_ARXIV_RE.findall(text))
+    pdfs = {u.lower() for u in _PDF_RE.findall(text) if "arxiv.org" not in u.lower()}
+    pdfs = {
+        re.sub(r"^(https?://(?:www\.)?github\.com/[^/]+/[^/]+)/blob/", r"\1/raw/", u) for u in pdfs
+    }
+    return ids, {re.sub(r"^(https?://huggingface\.co/.+?)/blob/", r"\1/resolve/", u) for u in pdfs}
+
+
+def _leftover(s: str) -> bool:
+    return len(s) > 300 or bool(_LEFTOVER_RE.search(s))
 
 
 @pytest.mark.parametrize("readme", REAL, ids=[p.name for p in REAL])
-def test_real_readmes_find_nearly_every_paper(readme: Path) -> None:
+def test_real_readmes_find_nearly_every_paper(
+    readme: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11's targets on each README: >= 98% of the papers found (each one by its arXiv id or
+    PDF link, not a count), <= 2% of titles and no section name with leftover markup, and the
+    manifest passes `check`."""
     if not readme.is_file():
         pytest.skip(f"{readme} is not present")
     text = readme.read_text(encoding="utf-8")
-    expected = _independent_count(text)
-    if expected == 0:
+    ids, pdfs = _independent(text)
+    if not ids and not pdfs:
         with pytest.raises(UsageError):
             import_readme(text, source=readme.name)
         return
-    written = import_readme(text, source=readme.name).report.papers_written
-    assert written >= 0.98 * expected, (written, expected)
+    result = import_readme(text, source=readme.name)
+    papers = tomllib.loads(result.toml)["papers"]
+    urls = " ".join(p["url"].lower() for p in papers)
+    lost = len(ids - set(re.findall(r"\d{4}\.\d{4,5}", urls)))
+    lost += sum(u.split("://", 1)[1] not in urls for u in pdfs)
+    assert lost <= 0.02 * (len(ids) + len(pdfs)), (lost, len(ids) + len(pdfs))
+    bad = [p["title"] for p in papers if _leftover(p["title"])]
+    assert len(bad) <= 0.02 * len(papers), bad
+    assert not [s for s in {p.get("section", "") for p in papers} if _leftover(s)]
+    m = tmp_path / "m.toml"
+    m.write_text(result.toml, encoding="utf-8")
+    code, _, err = run(["check", str(m)], capsys)
+    assert code == 0, err
+
+
+def test_a_heading_without_papers_makes_no_section() -> None:
+    md = (
+        "# L\n\n## Has papers\n\n- [A Paper Title](https://arxiv.org/abs/2301.00011)\n\n"
+        "## Nothing here\n\nJust prose, [a link to an anchor](#top).\n\n"
+        "## Also papers\n\n- [B Paper Title](https://arxiv.org/abs/2301.00012)\n"
+    )
+    assert [q["section"] for q in _papers(md)] == ["Has papers", "Also papers"]
 
 
 def test_summary_warns_on_two_titles_long_titles_and_default_version() -> None:
@@ -247,6 +290,12 @@ def test_trailing_descriptions_are_cut_from_table_titles() -> None:
             (f"3) Auto-RAG- an autonomous retrieval model; {desc}", "2411.19443"),
             (f"4) DeepSeek-V2 -a strong MoE model; {desc}", "2405.04434"),
             ("5) Attention  Is All You Need", "1706.03762"),  # a stray double space only
+            # the bold span opens the cell and a dash sets a short description apart
+            ("6) **JARVIS-1** - an open-world agent that can perceive input", "2311.05997"),
+            ("7)  **Molmo**  - presents a family of open multimodal models", "2409.17146"),
+            (f"8)  Plain Title  This paper presents {desc}", "2409.17147"),  # no bold
+            ("9) **FlashAttention**: Fast and Memory-Efficient", "2205.14135"),  # a colon: title
+            ("10) A **Bold** Word - Part 2", "2205.14136"),  # bold inside: a short subtitle stays
         ]
     ):
         md += f"| {cell} | [Paper](https://arxiv.org/abs/{aid}), [Tweet](https://x.com/{n}) |\n"
@@ -256,6 +305,11 @@ def test_trailing_descriptions_are_cut_from_table_titles() -> None:
         "Auto-RAG",
         "DeepSeek-V2",
         "Attention Is All You Need",
+        "JARVIS-1",
+        "Molmo",
+        "Plain Title",
+        "FlashAttention: Fast and Memory-Efficient",
+        "A Bold Word - Part 2",
     ]
 
 

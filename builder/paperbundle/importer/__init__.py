@@ -23,6 +23,7 @@ from paperbundle.importer.rules import (
     _paper_identity,
     _web_url,
     clean_section,
+    leading_bold,
     pdf_url,
     slug_key,
     slug_name,
@@ -119,7 +120,8 @@ def _item_entry(it: Item) -> _Entry | None:
         for i in order + list(range(len(it.cells))):
             c = it.cells[i].strip() if i < len(it.cells) else ""
             if c and not _is_generic(c) and not (len(c) < 20 and _fmt_date(c)):
-                raw = c
+                bold = it.cell_bold[i] if i < len(it.cell_bold) else ""
+                raw = leading_bold(c, bold) or c
                 break
     else:
         texts = [lk.text for lk in links if lk.text.strip() and not _is_generic(lk.text)]

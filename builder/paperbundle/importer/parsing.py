@@ -33,6 +33,7 @@ class Item:
     header: tuple[str, ...] = ()  # the table's header cells, lower-case
     heading: bool = False
     code_links: tuple[Link, ...] = ()  # links in a table's code column
+    cell_bold: tuple[str, ...] = ()  # the first bold span per cell, for table rows
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ def scan(markdown: str) -> tuple[list[Heading], list[Item]]:
                         tuple(c[0] for c in row),
                         tuple(header),
                         code_links=code_links,
+                        cell_bold=tuple(c[2] for c in row),
                     )
                 )
         elif t.type == "list_item_open":

@@ -246,6 +246,17 @@ def clean_section(text: str) -> str:
     return _OUTLINE_RE.sub("", _NUMBER_RE.sub("", text)).strip()
 
 
+def leading_bold(cell: str, bold: str) -> str | None:
+    """The bold span when it opens a table cell and a dash sets what follows apart as a
+    description ("3) **JARVIS-1** - an open-world agent"), else None."""
+    b = clean_text(bold)
+    rest = _NUMBER_RE.sub("", clean_text(cell))
+    if not b or not rest.startswith(b):
+        return None
+    tail = rest[len(b) :].lstrip()
+    return bold if tail[:1] in ("-", "–", "—") and tail[1:2].isspace() else None
+
+
 def split_title(text: str) -> tuple[str, dict[str, str]]:
     """(title, extras) from raw title text: numbering, tags, (@org), venue and descriptions out.
 
@@ -253,7 +264,8 @@ def split_title(text: str) -> tuple[str, dict[str, str]]:
     """
     extras: dict[str, str] = {}
     # "Title  This paper introduces ...": two spaces set a description of sentences apart
-    head, gap, rest = text.strip().partition("  ")
+    # (after the numbering: "2)  Molmo  This paper ..." is no title "2)")
+    head, gap, rest = _NUMBER_RE.sub("", text.strip()).partition("  ")
     rest = rest.strip()
     if gap and len(rest) > max(60, len(head)) and not head.rstrip().endswith((":", "-")):
         text = head
