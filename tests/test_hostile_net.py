@@ -120,6 +120,24 @@ def test_a_stalled_server_and_a_trickling_one_end_within_the_budget(tmp_path: Pa
         assert wall < 15, (handler, wall)
 
 
+def test_download_timeout_bounds_one_whole_transfer_that_keeps_a_steady_pace(
+    tmp_path: Path,
+) -> None:
+    """A byte every 20 ms is far below 10 kB/s, but the 60 s pace window never closes in this
+    test: only --download-timeout can end it, and it ends the body, not just its start."""
+    with RawServer(trickle(0.02)) as srv:
+        m = manifest(tmp_path, ["a"])
+        args = build_args(tmp_path, m, srv.url, "--download-timeout", "2", "--retry-budget", "60")
+        code, err, wall, _ = cli(args)
+    assert code == 1, err
+    # each try is cut after 2 s; three cuts in a row give the host up, long before the budget
+    assert f"a ({HOST}a.pdf): unreachable: host unreachable: 127.0.0.1:{srv.port} failed 3" in err
+    assert "(last: timeout: no complete answer after 2 s (--download-timeout 2 s" in err, err
+    assert "Traceback" not in err
+    assert wall < 20, wall
+    assert len(srv.hits) == 3
+
+
 def test_a_body_below_the_minimum_pace_is_cut_and_three_cuts_give_the_host_up(
     tmp_path: Path,
 ) -> None:
