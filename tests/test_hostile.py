@@ -4,6 +4,7 @@ under a time bound, so a walk that explodes fails the test instead of hanging it
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from tests import rawpdf
+from tests import measure, rawpdf
 
 LEVELS = 30  # 2**30 paths if a node listed twice were walked twice
 
@@ -258,3 +259,63 @@ def test_manifests_with_control_or_bidi_characters_are_refused(tmp_path: Path) -
     ok = '[bundle]\nname = "h"\nversion = "v1"\ndescription = "a\\tb\\nc"\ntitle = "x\\u200Dy\\u200Fz"\n'
     p = _check(tmp_path, ok + PAPER)
     assert p.returncode == 0, p.stderr
+
+
+def wide_trees(n: int) -> dict[int, str | tuple[str, bytes]]:
+    """A /Dests name tree and a form field tree of more than ``n`` nodes each (two levels of
+    100 kids: pypdf reads no array that long), past the node cap; the page's second link names
+    the last leaf, which the cut leaves out."""
+    mids = -(-n // 100)
+    more: dict[int, str | tuple[str, bytes]] = {
+        3: "<< /Type /Page /Parent 2 0 R /Contents 5 0 R /Annots [6 0 R 8 0 R] >>",
+        8: "<< /Type /Annot /Subtype /Link /Rect [60 0 110 50] /Dest (first) >>",
+    }
+    for tree, top, base in (("names", 100, 1000), ("fields", 200, 1000 + mids * 101)):
+        kids = " ".join(f"{base + m * 101} 0 R" for m in range(mids))
+        more[top] = (
+            f"<< /T (top) /Kids [{kids}] >>" if tree == "fields" else f"<< /Kids [{kids}] >>"
+        )
+        for m in range(mids):
+            mid = base + m * 101
+            leaves = range(mid + 1, mid + 101)
+            parent = f"/Parent {top} 0 R" if tree == "fields" else ""
+            more[mid] = f"<< /T (m{m}) {parent} /Kids [{' '.join(f'{i} 0 R' for i in leaves)}] >>"
+            for j, i in enumerate(leaves):
+                if tree == "fields":
+                    more[i] = f"<< /T (f{j}) /Parent {mid} 0 R >>"
+                else:
+                    last = m == mids - 1 and j == 99
+                    name = "first" if m == j == 0 else "there" if last else f"n{m}.{j}"
+                    more[i] = f"<< /Names [({name}) [3 0 R /Fit]] >>"
+    return _paper("/Names << /Dests 100 0 R >> /AcroForm << /Fields [200 0 R] >>", more)
+
+
+def test_trees_past_the_node_cap_are_cut_with_a_warning_and_verify_accepts(
+    tmp_path: Path,
+) -> None:
+    from paperbundle.assemble.model import MAX_TREE_NODES
+
+    pdf = rawpdf.write(tmp_path / "wide.pdf", wide_trees(MAX_TREE_NODES + 10))
+    m = tmp_path / "wide.toml"
+    m.write_text(
+        f'[bundle]\nname = "h"\nversion = "v1"\n[[papers]]\nkey = "wide"\ntitle = "T"\npath = "{pdf}"\n'
+    )
+    t0 = time.monotonic()
+    p = subprocess.run(
+        [sys.executable, "-m", "paperbundle", "build", str(m), "-o", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert time.monotonic() - t0 < 60
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+    assert f"wide: destinations: name tree cut at {MAX_TREE_NODES:,} nodes" in p.stderr, p.stderr
+    assert f"wide: form fields: cut at {MAX_TREE_NODES:,} fields" in p.stderr, p.stderr
+    out = tmp_path / "o" / "h-v1.pdf"
+    page = PdfReader(out).pages[-1]
+    dests = [a.get_object().get("/Dest") for a in page.get("/Annots") or []]
+    assert len([d for d in dests if d is not None]) == 1  # (first) resolved; (there) was cut
+    assert verify(out)[0] == 0
+    if shutil.which("qpdf"):
+        ok, text = measure.qpdf_check(out)
+        assert ok, text

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,7 +20,15 @@ from paperbundle.fetch import NetOptions, fetch_all, parse_mirror
 from paperbundle.manifest import load_manifest
 from paperbundle.progress import NullReporter
 from tests import measure
-from tests.netservers import RawServer, answer, double_gzip_bomb, stall, trickle, wait_for
+from tests.netservers import (
+    RawServer,
+    answer,
+    double_gzip_bomb,
+    rebinding,
+    stall,
+    trickle,
+    wait_for,
+)
 from tests.servers import make_pdf
 
 HOST = "https://papers.example.org/"
@@ -111,6 +118,24 @@ def test_a_stalled_server_and_a_trickling_one_end_within_the_budget(tmp_path: Pa
         assert f"a ({HOST}a.pdf): network: gave up after" in err, err
         assert ("timeout" in err) if handler is stall else ("stall" in err and "kB/s" in err)
         assert wall < 15, (handler, wall)
+
+
+def test_download_timeout_bounds_one_whole_transfer_that_keeps_a_steady_pace(
+    tmp_path: Path,
+) -> None:
+    """A byte every 20 ms is far below 10 kB/s, but the 60 s pace window never closes in this
+    test: only --download-timeout can end it, and it ends the body, not just its start."""
+    with RawServer(trickle(0.02)) as srv:
+        m = manifest(tmp_path, ["a"])
+        args = build_args(tmp_path, m, srv.url, "--download-timeout", "2", "--retry-budget", "60")
+        code, err, wall, _ = cli(args)
+    assert code == 1, err
+    # each try is cut after 2 s; three cuts in a row give the host up, long before the budget
+    assert f"a ({HOST}a.pdf): unreachable: host unreachable: 127.0.0.1:{srv.port} failed 3" in err
+    assert "(last: timeout: no complete answer after 2 s (--download-timeout 2 s" in err, err
+    assert "Traceback" not in err
+    assert wall < 20, wall
+    assert len(srv.hits) == 3
 
 
 def test_a_body_below_the_minimum_pace_is_cut_and_three_cuts_give_the_host_up(
@@ -278,35 +303,6 @@ def test_local_files_are_capped_by_size_and_never_quoted(tmp_path: Path) -> None
 
 # --------------------------------------------------------------------------- DNS rebinding
 
-REBIND = textwrap.dedent(
-    """
-    import socket, sys
-    from paperbundle.cli import main
-    good_port = int(sys.argv[1])
-    real_gai, real_connect = socket.getaddrinfo, socket.create_connection
-    asked = []
-
-    def gai(host, port, *a, **kw):
-        # the name is public when checked, loopback when asked again (a rebinding resolver)
-        if host == "rebind.example.org":
-            asked.append(host)
-            ip = "93.184.215.14" if len(asked) == 1 else "127.0.0.1"
-            return real_gai(ip, port, *a, **kw)
-        return real_gai(host, port, *a, **kw)
-
-    def connect(address, *a, **kw):
-        # nothing leaves this machine: the public address is played by a second local server
-        if address[0] == "93.184.215.14":
-            address = ("127.0.0.1", good_port)
-        return real_connect(address, *a, **kw)
-
-    socket.getaddrinfo, socket.create_connection = gai, connect
-    code = main(sys.argv[2:])
-    print("LOOKUPS", len(asked), file=sys.stderr)
-    sys.exit(code)
-    """
-)
-
 
 def test_the_checked_address_is_the_one_connected_to(tmp_path: Path) -> None:
     pdf = make_pdf("Checked", 1)
@@ -315,11 +311,9 @@ def test_the_checked_address_is_the_one_connected_to(tmp_path: Path) -> None:
     with RawServer(good) as g, RawServer(evil) as e:
         url = f"http://rebind.example.org:{e.port}/a.pdf"
         m = manifest(tmp_path, ["a"], a=url)
-        script = tmp_path / "rebind.py"
-        script.write_text(REBIND)
         args = ["fetch", str(m), "--cache-dir", str(tmp_path / "c"), "--min-interval", "0"]
         p = subprocess.run(
-            [sys.executable, str(script), str(g.port), *args],
+            rebinding(tmp_path, g.port, args),
             capture_output=True,
             text=True,
             timeout=60,

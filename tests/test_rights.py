@@ -232,3 +232,44 @@ def test_licence_key_is_validated(
         assert code == 0, err
     else:
         assert code == 2 and "papers[0].licence: " in err and "is not a licence" in err, err
+
+
+HOSTILE = "\x1b]0;owned\x07\x1b[2J\u202eexe.txt\x85\x7f\u2066"
+
+
+def test_hostile_characters_in_the_locks_metadata_reach_no_output(
+    tmp_path: Path, arxiv: ArxivServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lock edited by hand (or a future arXiv answer) puts controls and bidi overrides into
+    authors and abstract: the contents rows, the stand-in page, CONTENTS.md, the notes and the
+    messages never carry them; the Persian joiner and marks stay."""
+    import json
+
+    m = manifest(tmp_path, "granted")
+    assert run(lock_args(m, tmp_path, arxiv), capsys)[0] == 0
+    lock = m.with_name("m.lock.json")
+    data = json.loads(lock.read_text(encoding="utf-8"))
+    meta = data["papers"]["flash"]["arxiv"]
+    meta["authors"] = [f"Tri{HOSTILE} Dao", "Mi\u200cnoo\u200f Fu"]
+    meta["abstract"] = f"We study{HOSTILE} things."
+    lock.write_text(json.dumps(data), encoding="utf-8")
+    code, err = build(m, tmp_path, capsys)
+    assert code == 0, err
+    reader = PdfReader(tmp_path / "out" / f"{STEM}.pdf")
+    texts = {
+        "contents page": reader.pages[1].extract_text(),
+        "stand-in page": reader.pages[2].extract_text(),
+        "messages": err,
+        "notes": (tmp_path / "out" / f"{STEM}-notes.md").read_text(encoding="utf-8"),
+    }
+    with zipfile.ZipFile(tmp_path / "out" / f"{STEM}.zip") as z:
+        texts["CONTENTS.md"] = z.read("CONTENTS.md").decode("utf-8")
+    for where, text in texts.items():
+        bad = [c for c in text if c not in "\n\t" and (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F)]
+        bad += [c for c in text if 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069]
+        assert not bad, (where, bad)
+    # what is left of the text stays (CONTENTS.md escapes Markdown's brackets)
+    assert "*Tri\\]0;owned\\[2Jexe.txt Dao, Mi\u200cnoo\u200f Fu*" in texts["CONTENTS.md"]
+    assert "We study ]0;owned [2Jexe.txt things." in texts["stand-in page"]
+    code, _, err = run(["verify", str(tmp_path / "out" / f"{STEM}.zip")], capsys)
+    assert code == 0, err

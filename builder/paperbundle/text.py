@@ -102,8 +102,9 @@ def clean(text: str) -> tuple[str, tuple[int, ...]]:
     """
     text = unicodedata.normalize("NFC", text)
     text = "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0) else c for c in text)
-    text = _IGNORABLE_RE.sub("", text)
-    text = shape_arabic(text)
+    # Shaped before the format characters go: a zero-width non-joiner keeps two Persian
+    # letters apart, a joiner holds them together, and neither is drawn.
+    text = _IGNORABLE_RE.sub("", shape_arabic(text))
     missing: dict[int, None] = {}
     out = []
     for c in text:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import cast
 
 from pypdf import PdfReader
@@ -41,6 +41,7 @@ class _Dests:
                 self.page_of[ref.idnum] = i
         self._by_name: dict[str, PdfObject] | None = None
         self._by_string: dict[str, PdfObject] | None = None
+        self.cut = False  # the /Dests name tree was past MAX_TREE_NODES nodes or too deep
 
     def _load(self) -> tuple[dict[str, PdfObject], dict[str, PdfObject]]:
         """Names (PDF 1.1 /Dests dictionary) and strings (the /Names /Dests tree) are two
@@ -56,9 +57,12 @@ class _Dests:
             if isinstance(names, DictionaryObject):
                 tree = _get(names, "/Dests")
                 if isinstance(tree, DictionaryObject):
-                    for k, v in _walk_name_tree(tree):
+                    for k, v in _walk_name_tree(tree, self._mark_cut):
                         self._by_string.setdefault(k, v)
         return self._by_name, self._by_string
+
+    def _mark_cut(self) -> None:
+        self.cut = True
 
     def _lookup(self, key: str, *, is_name: bool) -> PdfObject | None:
         by_name, by_string = self._load()
@@ -114,9 +118,12 @@ class _Dests:
         return "unsafe", None
 
 
-def _walk_name_tree(root: DictionaryObject) -> Iterator[tuple[str, PdfObject]]:
+def _walk_name_tree(
+    root: DictionaryObject, on_cut: Callable[[], None]
+) -> Iterator[tuple[str, PdfObject]]:
     """Every (key, value) of a name tree, each node visited once (a node listed twice, or a
-    cycle through /Kids, costs nothing more); stops after MAX_TREE_NODES nodes."""
+    cycle through /Kids, costs nothing more); stops after MAX_TREE_NODES nodes and below
+    MAX_TREE_DEPTH levels, calling ``on_cut`` when either left nodes out."""
     seen: set[int] = {id(root)}
     stack: list[tuple[DictionaryObject, int]] = [(root, 0)]
     visited = 0
@@ -133,9 +140,13 @@ def _walk_name_tree(root: DictionaryObject) -> Iterator[tuple[str, PdfObject]]:
                 else:
                     yield str(k), names[i + 1]
         kids = _get(node, "/Kids")
-        if isinstance(kids, ArrayObject) and depth < MAX_TREE_DEPTH:
+        if isinstance(kids, ArrayObject) and depth >= MAX_TREE_DEPTH:
+            on_cut()
+        elif isinstance(kids, ArrayObject):
             for kid in reversed(kids):
                 kid = kid.get_object()
                 if isinstance(kid, DictionaryObject) and id(kid) not in seen:
                     seen.add(id(kid))
                     stack.append((kid, depth + 1))
+    if stack:
+        on_cut()

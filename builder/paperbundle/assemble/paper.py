@@ -21,6 +21,7 @@ from pypdf.generic import (
 from paperbundle import active
 from paperbundle.assemble.dests import _Dests
 from paperbundle.assemble.model import (
+    MAX_TREE_DEPTH,
     MAX_TREE_NODES,
     Target,
     _Counters,
@@ -75,6 +76,7 @@ class _Merger:
         self.ocg_rb: list[PdfObject] = []
         self.dr: DictionaryObject | None = None
         self.need_appearances = False
+        self.warnings: list[str] = []  # of the paper add_paper merged last
 
     def add_paper(
         self, paper: Paper, reader: PdfReader, kept: list[int], outline_limit: int
@@ -82,6 +84,7 @@ class _Merger:
         """Merge the paper's kept pages; return its outline (at most ``outline_limit`` items)
         and whether that limit cut it."""
         w = self.writer
+        self.warnings = []
         dests = _Dests(reader)
         src_pages = reader.pages
         # The translation table pypdf uses while cloning: source object number -> new object
@@ -175,7 +178,13 @@ class _Merger:
 
         self._take_form(paper, reader, w)
         self._take_layers(paper, reader, w)
-        return _read_outline(reader, dests, new_ref, outline_limit)
+        outline = _read_outline(reader, dests, new_ref, outline_limit)
+        if dests.cut:
+            self.warnings.append(
+                f"destinations: name tree cut at {MAX_TREE_NODES:,} nodes or "
+                f"{MAX_TREE_DEPTH} levels; links to names past the cut were dropped"
+            )
+        return outline
 
     def _take_layers(self, paper: Paper, reader: PdfReader, w: PdfWriter) -> None:
         """Optional content (layers): keep each paper's groups, which are off, and their order,
@@ -274,6 +283,8 @@ class _Merger:
             if isinstance(fd, DictionaryObject) and _prune_field(fd, seen_fields):
                 fd[NameObject("/Parent")] = wrapper_ref
                 kids.append(fd.indirect_reference)
+        if len(seen_fields) >= MAX_TREE_NODES:
+            self.warnings.append(f"form fields: cut at {MAX_TREE_NODES:,} fields")
         if not kids:
             return
         wrapper[NameObject("/Kids")] = kids

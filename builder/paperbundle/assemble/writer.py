@@ -106,6 +106,8 @@ def assemble(
                 f"{paper.key}: outline cut to its first {limit:,} items "
                 f"(at most {MAX_PAPER_OUTLINE:,} a paper, {MAX_BUNDLE_OUTLINE:,} a bundle)"
             )
+        for note in merger.warnings:
+            reporter.warn(f"{paper.key}: {note}")
         reporter.stage_advanced()
 
     # Internal links of the front matter (contents rows -> first page of each paper).

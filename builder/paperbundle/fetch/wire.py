@@ -13,7 +13,7 @@ end every blocked read at once. Connections are not kept alive (see Session), so
 a flight are exactly the ones its request used.
 
 A proxy from the environment has its own httpx transport, not this backend: then the proxy
-resolves and connects (README, "Network").
+resolves and connects (README, "Proxies").
 """
 
 from __future__ import annotations
