@@ -3,7 +3,7 @@
 The corpus files are replicated as distinct files (each copy gets its own comment line after
 ``%%EOF``) under distinct keys, served from a local mirror (http.server on 127.0.0.1 in a thread).
 ``paperbundle fetch`` fills the cache once; then for each N, with ``/usr/bin/time -v`` (wall time,
-maximum resident set size; paperbundle runs as one process, no workers), the median of ``--runs``:
+peak RSS summed over the process tree, workers included), the median of ``--runs``:
 
 * ``paperbundle build`` of N papers (output folder emptied first: a full build, cached downloads);
 * the no-op rebuild (same command again);
@@ -98,8 +98,9 @@ def main() -> int:
     out = work / "out"
     rows: list[tuple[int, str, float, int]] = []
 
-    def fresh() -> None:
+    def fresh() -> None:  # a full build: no output, no prepared papers; downloads cached
         shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(work / "cache" / "work", ignore_errors=True)
 
     def nothing() -> None:
         pass

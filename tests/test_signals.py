@@ -5,6 +5,7 @@ land exactly where a race used to lose a staging folder or turn into a traceback
 from __future__ import annotations
 
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,9 +31,21 @@ def _papers(tmp: Path, n: int, pages: int = 4) -> Path:
 
 def _start(tmp: Path, manifest: Path, prelude: str = "") -> subprocess.Popen[str]:
     code = prelude + "\nfrom paperbundle.cli import main_entry\nmain_entry()\n"
-    out = tmp / "out"
+    out, cache = tmp / "out", tmp / "cache"
+    shutil.rmtree(cache / "work", ignore_errors=True)  # every build prepares its papers
     return subprocess.Popen(
-        [sys.executable, "-c", code, "build", str(manifest), "-o", str(out), "--quiet"],
+        [
+            sys.executable,
+            "-c",
+            code,
+            "build",
+            str(manifest),
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(cache),
+            "--quiet",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

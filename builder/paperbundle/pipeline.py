@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from paperbundle.assemble import (
     AssembleStats,
     assemble,
 )
+from paperbundle.assemble.workcache import default_workers, repair
 from paperbundle.errors import (
     BuildFailed,
     ManifestError,
@@ -65,6 +66,7 @@ class BuildOptions:
     keep_going: bool = False
     max_asset_size: int = DEFAULT_MAX_ASSET
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT  # how long to wait for another build's lock
+    jobs: int = field(default_factory=default_workers)  # processes preparing papers
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,14 @@ def _build(manifest: Manifest, options: BuildOptions, reporter: Reporter) -> Bui
     fetched = fetch_all(manifest, options.net, reporter, lock)
     failures: list[PaperError] = list(fetched.failures)
 
-    opened, unusable = open_papers(manifest, fetched, rights)
+    opened, unusable = open_papers(
+        manifest,
+        fetched,
+        rights,
+        cache_dir=options.net.cache_dir,
+        workers=options.jobs,
+        reporter=reporter,
+    )
     failures += unusable
     order = {p.key: i for i, p in enumerate(manifest.papers)}
     failures.sort(key=lambda e: order.get(e.key, 0))
@@ -479,6 +488,7 @@ def _build_volume(
             date=date,
             reporter=reporter,
             sections=sections,
+            repair=repair,
         )
     return rows, stats, pages
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     BooleanObject,
@@ -23,9 +23,16 @@ from paperbundle.manifest import Paper
 
 @dataclass(frozen=True)
 class PaperInput:
+    """A paper prepared for merging (paperbundle.assemble.workcache)."""
+
     paper: Paper
-    reader: PdfReader  # the paper's PDF, opened once (paperbundle.pdfio)
     sha256: str  # of the original file
+    file: Path  # the original file
+    path: Path  # the prepared paper in the work cache
+    kept: int  # pages kept
+    total: int  # pages of the file
+    count: int  # objects
+    reused: bool = False  # found in the work cache
 
 
 @dataclass(frozen=True)

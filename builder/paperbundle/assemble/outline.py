@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from pypdf import PdfReader, PdfWriter
+from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -22,8 +22,8 @@ from paperbundle.assemble.model import (
     MAX_TREE_NODES,
     Target,
     _get,
-    _plain,
 )
+from paperbundle.assemble.stream import PdfStream, ref
 from paperbundle.fmt import outline_title
 
 
@@ -103,48 +103,61 @@ def _read_outline(
     return items, cut
 
 
-def _write_outline(writer: PdfWriter, items: list[_Item]) -> IndirectObject:
-    """Write the outline tree; return the /Outlines dictionary's reference."""
-    root = DictionaryObject({NameObject("/Type"): NameObject("/Outlines")})
-    root_ref = writer._add_object(root)
+def write_outline(ps: PdfStream, alloc: Callable[[], int], items: list[_Item]) -> int:
+    """Write the outline tree into ``ps`` (targets and colours already in bundle terms: a page
+    reference and the view, colour values as written); the /Outlines dictionary's number."""
+    root_num = alloc()
 
-    def add_level(parent: DictionaryObject, parent_ref: IndirectObject, level: list[_Item]) -> int:
-        refs: list[IndirectObject] = []
+    def add_level(parent: DictionaryObject, parent_num: int, level: list[_Item]) -> int:
+        nums = [alloc() for _ in level]
         visible = 0
-        for it in level:
+        for k, (it, num) in enumerate(zip(level, nums, strict=True)):
             d = DictionaryObject()
             d[NameObject("/Title")] = create_string_object(it.title)
-            d[NameObject("/Parent")] = parent_ref
+            d[NameObject("/Parent")] = ref(parent_num)
             if it.target is not None:
                 page_ref, view = it.target
                 d[NameObject("/Dest")] = ArrayObject([page_ref, *view])
             if it.color is not None:
-                d[NameObject("/C")] = ArrayObject([_plain(c) for c in it.color])
+                d[NameObject("/C")] = it.color
             if it.flags:
                 d[NameObject("/F")] = NumberObject(it.flags)
-            ref = writer._add_object(d)
-            refs.append(ref)
             if it.children:
-                n = add_level(d, ref, it.children)
+                n = add_level(d, num, it.children)
                 d[NameObject("/Count")] = NumberObject(-n if it.closed else n)
                 if not it.closed:
                     visible += n
             visible += 1
-        for i, ref in enumerate(refs):
-            d = cast(DictionaryObject, ref.get_object())
-            if i > 0:
-                d[NameObject("/Prev")] = refs[i - 1]
-            if i + 1 < len(refs):
-                d[NameObject("/Next")] = refs[i + 1]
-        if refs:
-            parent[NameObject("/First")] = refs[0]
-            parent[NameObject("/Last")] = refs[-1]
+            if k > 0:
+                d[NameObject("/Prev")] = ref(nums[k - 1])
+            if k + 1 < len(nums):
+                d[NameObject("/Next")] = ref(nums[k + 1])
+            ps.write_object(num, d)
+        if nums:
+            parent[NameObject("/First")] = ref(nums[0])
+            parent[NameObject("/Last")] = ref(nums[-1])
         return visible if level else 0
 
-    n = add_level(root, root_ref, items)
+    root = DictionaryObject({NameObject("/Type"): NameObject("/Outlines")})
+    n = add_level(root, root_num, items)
     root[NameObject("/Count")] = NumberObject(n)
-    return root_ref
+    ps.write_object(root_num, root)
+    return root_num
 
 
 def _count_items(items: list[_Item]) -> int:
     return sum(1 + _count_items(i.children) for i in items)
+
+
+def _first_items(items: list[_Item], limit: int) -> list[_Item]:
+    """The first ``limit`` items of ``items`` in reading order (depth first), the tree kept."""
+    out: list[_Item] = []
+    left = limit
+    for it in items:
+        if left <= 0:
+            break
+        left -= 1
+        children = _first_items(it.children, left)
+        left -= _count_items(children)
+        out.append(replace(it, children=children))
+    return out

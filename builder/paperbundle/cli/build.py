@@ -14,6 +14,7 @@ from paperbundle.fmt import plural
 
 
 def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
+    from paperbundle.assemble.workcache import default_workers
     from paperbundle.pipeline import BuildOptions, build
 
     manifest = load(args.manifest)
@@ -30,6 +31,7 @@ def cmd_build(args: argparse.Namespace, rep: ConsoleReporter) -> int:
         keep_going=args.keep_going,
         max_asset_size=args.max_asset_size,
         lock_timeout=lock_timeout(),
+        jobs=args.jobs or default_workers(),
     )
     result = build(manifest, opts, rep)
     code = EXIT_PARTIAL if result.missing else EXIT_OK

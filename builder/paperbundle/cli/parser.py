@@ -34,6 +34,16 @@ def parse_size(text: str) -> int:
     return int(size)
 
 
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 256:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, 1 to 256: {text!r}")
+    return n
+
+
 def _seconds(option: str, *, zero: bool = False) -> Callable[[str], float]:
     """A parser of seconds for ``option``: a finite number > 0 (>= 0 with ``zero``)."""
 
@@ -173,6 +183,14 @@ def _add_build(sub: Subparsers) -> None:
         default=parse_size("1.9G"),
         metavar="SIZE",
         help="split into volumes above this size (default 1.9G)",
+    )
+    b.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="prepare N papers at a time, in N processes (default: one per core); "
+        "the bundle's bytes do not depend on it",
     )
     _add_common(b)
 

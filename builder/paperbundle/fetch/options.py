@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import platformdirs
-from pypdf import PdfReader
 
 from paperbundle.errors import PaperError, UsageError
 from paperbundle.manifest import ARXIV_HOSTS, netloc
@@ -45,9 +44,6 @@ class FetchedPaper:
     size: int
     page_count: int  # pages of the original file
     from_cache: bool
-    # The PDF as this stage opened it to validate it (a download, a local file), for the next
-    # stages to use instead of parsing the file again; None for a file taken from the cache.
-    reader: PdfReader | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

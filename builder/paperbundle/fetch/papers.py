@@ -141,9 +141,7 @@ class Fetcher:
         if not p.path.is_file():
             raise FetchError(p.key, p.source, "missing", "no such file")
         sha, size, reader = validate_file(p.path, pin, pin_reason, self.options.max_download_size)
-        return FetchedPaper(
-            p.key, p.source, p.path, sha, size, len(reader.pages), from_cache=False, reader=reader
-        )
+        return FetchedPaper(p.key, p.source, p.path, sha, size, len(reader.pages), from_cache=False)
 
     # -- downloads
 
@@ -191,7 +189,6 @@ class Fetcher:
             entry.size,
             entry.page_count,
             from_cache=False,
-            reader=transfer.reader,
         )
 
     def _cached(

@@ -94,7 +94,6 @@ class Transfer:
         self.wrote_partial = False  # this run wrote the partial (validators not needed to resume)
         self.started = False
         self.shown = 0
-        self.reader: PdfReader | None = None  # the validated file, opened once
         self.budget = Budget(net.options.retry_total)
 
     def log(self, message: str) -> None:
@@ -308,7 +307,7 @@ class Transfer:
             self.no_resume = True
             raise Retry("long body", f"have {size} bytes, expected {total}; starting over")
         try:
-            sha, size, self.reader = validate_file(
+            sha, size, reader = validate_file(
                 self.part.path, self.pin, self.pin_reason, self.net.options.max_download_size
             )
         except Fail as exc:
@@ -321,7 +320,8 @@ class Transfer:
                     "resumed file invalid", f"{exc.reason}: {exc.detail}; downloading it whole"
                 ) from None
             raise
-        pages = len(self.reader.pages)
+        pages = len(reader.pages)
+        del reader  # the stages after fetch open the file themselves, in worker processes
         entry = self.cache.commit(self.url, self.part.path, sha, size, pages)
         self.part.discard()
         self.log(f"cached {self.url} ({size} bytes, {pages} pages, sha256 {sha[:16]}...)")
