@@ -45,6 +45,7 @@ release: $(VENV)/.installed
 		BUILD_ARGS="$(BUILD_ARGS)" sh scripts/release.sh
 
 bench: $(VENV)/.installed-test
+	sh scripts/test-tools.sh --bench
 	$(BIN)/python bench/bench_build.py
 	$(BIN)/python bench/bench_fetch.py
 	$(BIN)/python bench/bench_lock.py
@@ -52,6 +53,7 @@ bench: $(VENV)/.installed-test
 ## make bench-scale [SIZES="16 64 256"]: build time and memory at N papers (minutes)
 SIZES ?= 16 64
 bench-scale: $(VENV)/.installed-test
+	sh scripts/test-tools.sh --bench
 	$(BIN)/python bench/bench_scale.py $(SIZES)
 
 clean:

@@ -2,6 +2,8 @@
 # Install the PDF readers the tests judge bundles with, when they are missing (run by `make test`):
 #   qpdf (qpdf --check), MuPDF (mutool), poppler (pdftoppm) from Debian's packages, and pdf.js
 #   (pdfjs-dist, pinned in tests/readers/package-lock.json) from the npm registry.
+# With --bench (run by `make bench` and `make bench-scale`) it also installs what the benchmarks
+# compare with and measure by: pdftk (pdftk-java) and GNU time (/usr/bin/time -v).
 # Each step is skipped when its tool is already there, so a second run costs nothing.
 set -eu
 cd "$(dirname "$0")/.."
@@ -11,6 +13,10 @@ command -v qpdf >/dev/null 2>&1 || need="$need qpdf"
 command -v mutool >/dev/null 2>&1 || need="$need mupdf-tools"
 command -v pdftoppm >/dev/null 2>&1 || need="$need poppler-utils"
 command -v node >/dev/null 2>&1 || need="$need nodejs npm"
+if [ "${1:-}" = "--bench" ]; then
+    command -v pdftk >/dev/null 2>&1 || need="$need pdftk-java"
+    [ -x /usr/bin/time ] || need="$need time"
+fi
 if [ -n "$need" ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

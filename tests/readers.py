@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,13 @@ PDFJS = HERE / "node_modules" / "pdfjs-dist" / "legacy" / "build" / "pdf.mjs"
 
 
 def require(what: str) -> None:
-    """Skip (fail under CI) unless reader ``what`` ('qpdf', 'mupdf', 'pdfjs') can run here."""
+    """Skip (fail under CI) unless reader ``what`` ('qpdf', 'mupdf', 'pdfjs', 'poppler') can run
+    here."""
     present = {
         "qpdf": shutil.which("qpdf") is not None,
         "mupdf": shutil.which("mutool") is not None,
         "pdfjs": shutil.which("node") is not None and PDFJS.is_file(),
+        "poppler": shutil.which("pdftoppm") is not None,
     }[what]
     if present:
         return
@@ -137,3 +140,13 @@ def assert_readers_agree(pdf: Path) -> Seen:
     problems = disagreements("mupdf", want, mupdf(pdf)) + disagreements("pdf.js", want, pdfjs(pdf))
     assert problems == [], "\n".join(problems)
     return want
+
+
+def render(pdf: Path, first: int, last: int, dpi: int = 20) -> list[bytes]:
+    """Pages ``first``..``last`` (1-based) of ``pdf`` as poppler draws them, without their
+    annotations: one grey PGM image each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["pdftoppm", "-gray", "-r", str(dpi), "-hide-annotations"]
+        cmd += ["-f", str(first), "-l", str(last), str(pdf), f"{tmp}/p"]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+        return [f.read_bytes() for f in sorted(Path(tmp).glob("p-*.pgm"))]

@@ -278,3 +278,21 @@ def test_readers_we_did_not_write_agree(corpus_bundle: dict[str, Any]) -> None:
     label where pypdf sees it (and pypdf's reading is checked against the originals above)."""
     seen = readers.assert_readers_agree(corpus_bundle["out"] / "Corpus-v1.pdf")
     assert sum(seen.links.values()) > 2000 and len(seen.outline) > 200
+
+
+def test_every_page_draws_as_in_its_source(corpus_bundle: dict[str, Any]) -> None:
+    """What a page draws (its content and resources, copied as bytes or through pypdf) is what
+    poppler draws for the same page of the source, pixel for pixel (annotations hidden)."""
+    readers.require("poppler")
+    bundle = corpus_bundle["out"] / "Corpus-v1.pdf"
+    compared = 0
+    for f in corpus_bundle["files"]:
+        n = len(lc.open_reader(f).pages)
+        first = corpus_bundle["firsts"][key_for(f)] + 1
+        last = min(n, 3)
+        source = readers.render(f, 1, last)
+        if f.name.startswith("encrypted-"):  # poppler opens these with the empty password
+            assert source, f.name
+        assert readers.render(bundle, first, first + last - 1) == source, f.name
+        compared += last
+    assert compared > 40

@@ -15,10 +15,21 @@ from __future__ import annotations
 
 import io
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+from pypdf._utils import read_non_whitespace
+from pypdf.errors import PdfStreamError
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    IndirectObject,
+    PdfObject,
+    StreamObject,
+    read_object,
+)
 
 from paperbundle.errors import PdfError
 from paperbundle.manifest import Paper, select_pages
@@ -33,12 +44,67 @@ class UnusablePdf(Exception):
         self.detail = detail
 
 
+class LazyReader(PdfReader):
+    """pypdf's reader, except that an object in an object stream is parsed alone when it is
+    asked for. pypdf parses a whole object stream at the first request, which would parse every
+    font and resource dictionary a paper stores there; rawcopy copies those as bytes unread."""
+
+    def objstm_index(self, stm: int) -> tuple[io.BytesIO, dict[int, tuple[int, int]]] | None:
+        """The decoded object stream ``stm`` and where each of its objects lies in it
+        (number -> (start, end)), or None when it is not a plain, well-formed one."""
+        streams: dict[int, tuple[io.BytesIO, dict[int, tuple[int, int]]] | None]
+        streams = self.__dict__.setdefault("_streams", {})
+        if stm not in streams:
+            streams[stm] = self._read_index(stm)
+        return streams[stm]
+
+    def _read_index(self, stm: int) -> tuple[io.BytesIO, dict[int, tuple[int, int]]] | None:
+        if stm in self.xref_objStm:  # a stream inside a stream: pypdf's own checks decide
+            return None
+        try:
+            obj = self.get_object(stm)
+            if not isinstance(obj, StreamObject) or obj.get("/Type") != "/ObjStm":
+                return None
+            data = obj.get_data()
+            first, n = obj.get("/First"), obj.get("/N")
+            if not isinstance(first, int) or not isinstance(n, int) or not 0 < first <= len(data):
+                return None
+            nums = [int(x) for x in data[:first].split()]
+        except Exception:
+            return None
+        if n < 0 or len(nums) < 2 * n:
+            return None
+        starts = [first + nums[2 * k + 1] for k in range(n)]
+        if starts != sorted(set(starts)) or (starts and starts[-1] > len(data)):
+            return None
+        ends = [*starts[1:], len(data)]
+        index = {nums[2 * k]: (starts[k], ends[k]) for k in range(n)}
+        return io.BytesIO(data), index
+
+    def _get_object_from_stream(self, indirect_reference: IndirectObject) -> PdfObject:
+        num = indirect_reference.idnum
+        stm = int(self.xref_objStm[num][0])
+        got = self.objstm_index(stm)
+        if got is None or num not in got[1]:
+            return super()._get_object_from_stream(indirect_reference)
+        data, index = got
+        data.seek(index[num][0])
+        read_non_whitespace(data)
+        data.seek(-1, 1)
+        try:
+            obj = read_object(data, self)
+        except PdfStreamError:
+            return super()._get_object_from_stream(indirect_reference)
+        self.cache_indirect_object(0, num, obj)
+        return obj
+
+
 def read_pdf(source: Path | bytes) -> PdfReader:
     """Open a PDF file, or its bytes (pypdf holds the whole file either way); UnusablePdf when
     it cannot be used."""
     try:
         data = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-        reader = PdfReader(data, strict=False)
+        reader = LazyReader(data, strict=False)
         if reader.is_encrypted:
             try:
                 outcome = reader.decrypt("")
@@ -66,17 +132,30 @@ def open_pdf(paper: Paper, path: Path) -> PdfReader:
         raise PdfError(paper.key, paper.source, exc.reason, exc.detail) from None
 
 
-def read_paper(paper: Paper, path: Path, reader: PdfReader | None) -> tuple[PdfReader, list[int]]:
-    """Open ``paper`` (unless fetch handed on its ``reader``), choose its pages and check every
-    stream the bundle will copy: one boundary per paper, so whatever its objects make pypdf (or
-    us) raise is a PdfError naming it. Returns the reader and the kept pages (0-based)."""
-    try:
-        reader = reader if reader is not None else read_pdf(path)
+def read_paper(
+    paper: Paper, path: Path, reader: PdfReader | None, check: bool = True
+) -> tuple[PdfReader, list[int]]:
+    """Open ``paper`` (unless fetch handed on its ``reader``), choose its pages and (unless not
+    ``check``) check every stream the bundle will copy: one boundary per paper, so whatever its
+    objects make pypdf (or us) raise is a PdfError naming it. Returns the reader and the kept
+    pages (0-based)."""
+    reader_in = reader
+    with paper_boundary(paper):
+        reader = reader_in if reader_in is not None else read_pdf(path)
         try:
             kept = select_pages(paper.pages, len(reader.pages))
         except ValueError as exc:
             raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
-        check_streams(paper, reader, kept)
+        if check:
+            check_streams(paper, reader, kept)
+    return reader, kept
+
+
+@contextmanager
+def paper_boundary(paper: Paper) -> Iterator[None]:
+    """Whatever reading ``paper`` raises becomes a PdfError naming it."""
+    try:
+        yield
     except PdfError:
         raise
     except UnusablePdf as exc:
@@ -86,7 +165,6 @@ def read_paper(paper: Paper, path: Path, reader: PdfReader | None) -> tuple[PdfR
     except Exception as exc:  # pypdf raises many kinds on damaged files
         detail = f"pypdf cannot read it: {type(exc).__name__}: {exc}"
         raise PdfError(paper.key, paper.source, "unreadable", detail) from None
-    return reader, kept
 
 
 MAX_STREAM_BYTES = 256 * 1024 * 1024  # what one stream may inflate to
@@ -123,9 +201,13 @@ def check_flate(obj: StreamObject, cap: int = MAX_STREAM_BYTES) -> None:
     lack) are not decoded."""
     filters = obj.get("/Filter")
     first = filters[0] if isinstance(filters, ArrayObject) and filters else filters
-    if first not in ("/FlateDecode", "/Fl"):
-        return
-    data = obj._data
+    if first in ("/FlateDecode", "/Fl"):
+        inflate_check(obj._data, cap)
+
+
+def inflate_check(data: bytes, cap: int = MAX_STREAM_BYTES) -> None:
+    """StreamProblem when the Flate ``data`` is damaged or inflates past ``cap`` (as
+    :func:`check_flate` tolerates)."""
     try:
         _inflated_size(data, zlib.MAX_WBITS, cap)
     except zlib.error as exc:

@@ -20,13 +20,15 @@ from pypdf.generic import (
 )
 
 from paperbundle import active
-from paperbundle.assemble import fragment
+from paperbundle.assemble import fragment, rawcopy
 from paperbundle.assemble.model import _Counters, _plain
 from paperbundle.assemble.outline import MAX_PAPER_OUTLINE, _count_items, _Item
 from paperbundle.assemble.paper import _check_boxes, _Merger
 from paperbundle.errors import PdfError
 from paperbundle.manifest import Paper
-from paperbundle.pdfio import read_paper
+from paperbundle.pdfio import check_streams, paper_boundary, read_paper
+
+RAW_FIRST = 1 << 31  # the first local number of a drawn object copied as bytes
 
 
 def _snippet(obj: PdfObject) -> str:
@@ -91,7 +93,7 @@ def _layers_json(m: _Merger) -> tuple[dict[str, Any] | None, list[PdfObject]]:
 
 def prepare(paper: Paper, path: Path, sha256: str, key: str) -> fragment.Fragment:
     """Prepare one paper's file; PdfError naming the paper when it cannot be used."""
-    reader, kept = read_paper(paper, path, None)  # pages chosen, every copied stream checked
+    reader, kept = read_paper(paper, path, None, check=False)  # pages chosen
     # One boundary per paper: whatever its objects make pypdf (or us) raise, a missing or
     # malformed /MediaBox and nesting too deep for Python included, is an error naming it.
     try:
@@ -117,7 +119,16 @@ def _prepare(
 ) -> fragment.Fragment:
     writer = PdfWriter()
     merger = _Merger(writer)
-    items, cut = merger.add_paper(paper, reader, kept, MAX_PAPER_OUTLINE)
+    drawn = _drawn(paper, reader, kept)
+    if drawn is not None:
+        rawcopy.swap_in(drawn)
+    try:
+        with paper_boundary(paper):  # every stream the bundle will copy
+            check_streams(paper, reader, kept)
+        items, cut = merger.add_paper(paper, reader, kept, MAX_PAPER_OUTLINE)
+    finally:
+        if drawn is not None:
+            rawcopy.restore(drawn)
     pages = list(writer.pages)
     _check_boxes(pages)
     active.strip([o for o in writer._objects if o is not None], merger.c.remove)
@@ -129,6 +140,8 @@ def _prepare(
     stop = {root_ref.idnum} if isinstance(root_ref, IndirectObject) else set()
     ids = fragment.reachable(writer, [*page_refs, *form_roots, *layer_roots], stop)
     objects = fragment.collect(writer, ids)
+    if drawn is not None:
+        objects = rawcopy.fill(objects, drawn)
     meta = {
         "key": key,
         "paper": paper.key,
@@ -146,6 +159,16 @@ def _prepare(
         "counts": _counts(merger.c, items),
     }
     return fragment.Fragment(meta, objects)
+
+
+def _drawn(paper: Paper, reader: Any, kept: list[int]) -> rawcopy.DrawnCopy | None:
+    """The kept pages' drawn objects as bytes, or None when this paper takes pypdf's path."""
+    try:
+        return rawcopy.plan(reader, kept, RAW_FIRST)
+    except rawcopy.DamagedStream as exc:
+        raise PdfError(paper.key, paper.source, exc.reason, str(exc)) from None
+    except Exception:  # Unsupported, or whatever pypdf raises on the way: pypdf's path decides
+        return None
 
 
 def _counts(c: _Counters, items: list[_Item]) -> dict[str, Any]:
