@@ -151,6 +151,18 @@ def read_paper(
     return reader, kept
 
 
+def page_annotations(page: DictionaryObject) -> Iterator[DictionaryObject]:
+    """The annotation dictionaries of ``page`` (anything else in /Annots is passed over)."""
+    annots = page.get("/Annots")
+    annots = annots.get_object() if annots is not None else None
+    if not isinstance(annots, ArrayObject):
+        return
+    for a in annots:
+        a = a.get_object()
+        if isinstance(a, DictionaryObject):
+            yield a
+
+
 @contextmanager
 def paper_boundary(paper: Paper) -> Iterator[None]:
     """Whatever reading ``paper`` raises becomes a PdfError naming it."""

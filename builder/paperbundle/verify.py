@@ -23,7 +23,7 @@ from paperbundle import active
 from paperbundle.errors import VerifyError
 from paperbundle.files import sha256_file
 from paperbundle.fmt import outline_title
-from paperbundle.pdfio import StreamProblem, check_flate
+from paperbundle.pdfio import StreamProblem, check_flate, page_annotations
 from paperbundle.release import MISSING_HEADING
 
 
@@ -374,17 +374,10 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
     total = 0
     first_pages = {a for a, _ in ranges.values()}
     for i, page in enumerate(reader.pages):
-        annots = page.get("/Annots")
-        annots = annots.get_object() if annots is not None else None
-        if not isinstance(annots, ArrayObject):
-            continue
-        for a in annots:
-            a = a.get_object()
-            if not isinstance(a, DictionaryObject):
-                continue
-            dest = a.get("/Dest")
-            if dest is None and "/A" in a:
-                act = a["/A"].get_object()
+        for annot in page_annotations(page):
+            dest = annot.get("/Dest")
+            if dest is None and "/A" in annot:
+                act = annot["/A"].get_object()
                 if not isinstance(act, DictionaryObject):
                     continue
                 if act.get("/S") != "/GoTo":
@@ -398,7 +391,7 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
             if target is None:
                 problems.append(f"{where}: internal link to nowhere")
             elif i < front_end:
-                rect = a.get("/Rect")
+                rect = annot.get("/Rect")
                 top = max(float(rect[1]), float(rect[3])) if isinstance(rect, ArrayObject) else 0.0
                 row_links.append((i, -top, target))
                 if target not in first_pages:

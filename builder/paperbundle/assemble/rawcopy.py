@@ -39,6 +39,7 @@ from paperbundle.pdfio import (
     LazyReader,
     StreamProblem,
     inflate_check,
+    page_annotations,
 )
 
 DRAWN_KEYS = ("/Resources", "/Contents")
@@ -507,13 +508,8 @@ def _drawn_entries(reader: PdfReader, kept: list[int]) -> Iterator[tuple[Diction
         for key in DRAWN_KEYS:
             if key in page:
                 yield page, key
-        annots = page.get("/Annots")
-        annots = annots.get_object() if annots is not None else None
-        if not isinstance(annots, ArrayObject):
-            continue
-        for a in annots:
-            a = a.get_object()
-            if isinstance(a, DictionaryObject) and "/AP" in a and id(a) not in seen:
+        for a in page_annotations(page):
+            if "/AP" in a and id(a) not in seen:
                 seen.add(id(a))
                 yield a, "/AP"
 
