@@ -8,6 +8,7 @@ peak RSS summed over the process tree, workers included), the median of ``--runs
 * ``paperbundle build`` of N papers (output folder emptied first: a full build, cached downloads);
 * the no-op rebuild (same command again);
 * the rebuild with one paper added (N + 1 papers, same output folder);
+* ``paperbundle verify`` of that release's zip (N + 1 papers);
 * ``pdftk ... cat output`` and ``qpdf --empty --pages ... --`` of the same N files.
 
     python bench/bench_scale.py [N ...] [--runs 3]      (default N: 16 64)
@@ -121,6 +122,9 @@ def main() -> int:
                 *median_of(args.runs, previous_build, plus1),
             )
         )
+        bundle = next(out.glob("*.zip"))  # of the N + 1 papers
+        verify = [*pb, "verify", str(bundle)]
+        rows.append((n + 1, "paperbundle verify (the zip)", *median_of(args.runs, nothing, verify)))
         paths = [str(f) for f in files[:n]]
         if shutil.which("pdftk"):
             cmd = ["pdftk", *paths, "cat", "output", str(work / "pdftk.pdf")]

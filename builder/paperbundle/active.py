@@ -114,11 +114,14 @@ def _walk(
     objects: Iterable[PdfObject],
     on_key: Callable[[DictionaryObject, str, str], None],
     on_item: Callable[[ArrayObject, int, str], None],
+    follow: bool = True,
 ) -> None:
     """Visit every direct dictionary and array inside ``objects`` once (indirect references are
     not followed: each indirect object is in ``objects`` itself). Calls ``on_key(d, key, why)``
     for a dictionary entry and ``on_item(a, i, why)`` for an array item that must go. A direct
-    object shared by two others (pypdf may share them in memory) is visited once."""
+    object shared by two others (pypdf may share them in memory) is visited once. Without
+    ``follow``, an indirect entry is not resolved to see whether it is itself active content
+    (it is among ``objects`` too, and found there)."""
     stack: list[PdfObject] = [o for o in objects if o is not None]
     seen: set[int] = set()
     while stack:
@@ -139,7 +142,7 @@ def _walk(
                     on_key(obj, k, f"action entry {k}")
                     continue
                 v = obj.raw_get(k)
-                r = v.get_object() if isinstance(v, IndirectObject) else v
+                r = v.get_object() if follow and isinstance(v, IndirectObject) else v
                 why = _bad_object(r)
                 if why is not None:
                     on_key(obj, k, why)
@@ -147,7 +150,7 @@ def _walk(
                     stack.append(v)
         elif isinstance(obj, ArrayObject):
             for i, v in enumerate(obj):
-                r = v.get_object() if isinstance(v, IndirectObject) else v
+                r = v.get_object() if follow and isinstance(v, IndirectObject) else v
                 why = _bad_object(r)
                 if why is not None:
                     on_item(obj, i, why)
@@ -171,14 +174,24 @@ def strip(objects: Iterable[PdfObject], removed: Callable[[str], None]) -> None:
 
 def scan(objects: Iterable[PdfObject]) -> list[str]:
     """What active content ``objects`` hold (one line per kind, with a count)."""
-    found: dict[str, int] = {}
+    return scan_lines(count(list(objects), {}))
+
+
+def count(objects: list[PdfObject], found: dict[str, int], follow: bool = True) -> dict[str, int]:
+    """Add to ``found`` (kind -> count) the active content ``objects`` hold; returns it. With
+    every object of a file counted, a batch at a time, ``follow`` may be off: each indirect
+    object is then found by itself rather than also through what refers to it."""
 
     def note(why: str) -> None:
         found[why] = found.get(why, 0) + 1
 
-    _walk(objects, lambda d, k, why: note(why), lambda a, i, why: note(why))
+    _walk(objects, lambda d, k, why: note(why), lambda a, i, why: note(why), follow)
     for obj in objects:
         why = _bad_object(obj)
         if why is not None:
             note(why)
+    return found
+
+
+def scan_lines(found: dict[str, int]) -> list[str]:
     return [f"{why} ({n}x)" for why, n in sorted(found.items())]

@@ -8,12 +8,12 @@ inside its own paper's pages (front-matter links on a paper's first page).
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import re
+import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -36,8 +36,17 @@ def _read_sums(path: Path) -> dict[str, str]:
     return sums
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _extract(zf: zipfile.ZipFile, name: str) -> tuple[BinaryIO, str]:
+    """Member ``name`` copied a chunk at a time into an anonymous temporary file (gone when
+    closed), and its sha256: the PDF is read from disk, never held whole in memory."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    digest = hashlib.sha256()
+    with zf.open(name) as member:
+        while chunk := member.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    out.seek(0)
+    return out, digest.hexdigest()
 
 
 def verify_path(path: Path) -> list[str]:
@@ -63,7 +72,6 @@ def verify_pdf(pdf_path: Path) -> list[str]:
     beside it; the report says which checks ran."""
     problems: list[str] = []
     report: list[str] = []
-    data = pdf_path.read_bytes()
     sums_path = _sums_beside(pdf_path, pdf_path.stem)
     sums = _read_sums(sums_path) if sums_path.is_file() else {}
     # a renamed download ("x (1).pdf") is looked up by the names the checksums file gives
@@ -73,11 +81,12 @@ def verify_pdf(pdf_path: Path) -> list[str]:
         report.append(f"--  no {sums_path.name} beside the PDF: checksum not checked")
     elif own is None:
         problems.append(f"{sums_path.name} has no checksum for {pdf_path.name}")
-    elif _sha(data) != sums[own]:
+    elif sha256_file(pdf_path) != sums[own]:
         problems.append(f"{pdf_path.name}: sha256 does not match {sums_path.name}")
     else:
         report.append(f"ok  {pdf_path.name} matches {sums_path.name}")
-    problems += _check_pdf(data, None, report)
+    with pdf_path.open("rb") as pdf:
+        problems += _check_pdf(pdf, None, report)
     if problems:
         raise VerifyError(str(pdf_path), problems)
     return report
@@ -112,7 +121,7 @@ def verify_release(zip_path: Path) -> list[str]:
             problems.append(f"{name}: members {sorted(members)}, expected {sorted(expected)}")
         if pdf_name not in members or bad:
             raise VerifyError(str(zip_path), problems)
-        data = zf.read(pdf_name)
+        pdf, pdf_sha = _extract(zf, pdf_name)
         contents = ""
         if "CONTENTS.md" in members:
             contents, problem = _read_contents(zf)
@@ -138,9 +147,10 @@ def verify_release(zip_path: Path) -> list[str]:
                 report.append(f"ok  {pdf_beside.name} matches {sums_path.name}")
     else:
         report.append(f"--  no {sums_path.name} beside the zip: checksums not checked")
-    if sums.get(pdf_name) and _sha(data) != sums[pdf_name]:
+    if sums.get(pdf_name) and pdf_sha != sums[pdf_name]:
         problems.append(f"{pdf_name} in the zip does not match {sums_path.name}")
-    problems += _check_pdf(data, contents, report)
+    with pdf:
+        problems += _check_pdf(pdf, contents, report)
     if problems:
         raise VerifyError(str(zip_path), problems)
     return report
@@ -197,7 +207,7 @@ def _read_contents(zf: zipfile.ZipFile) -> tuple[str, str | None]:
     return b"".join(chunks).decode("utf-8", "replace"), None
 
 
-def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str]:
+def _check_pdf(data: BinaryIO, contents: str | None, report: list[str]) -> list[str]:
     log = logging.getLogger("pypdf")
     collect = _Collect()
     log.addHandler(collect)
@@ -213,29 +223,12 @@ def _check_pdf(data: bytes, contents: str | None, report: list[str]) -> list[str
     return problems
 
 
-def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> list[str]:
+def _check_pdf_inner(data: BinaryIO, contents: str | None, report: list[str]) -> list[str]:
     problems: list[str] = []
-    every_object: list[Any] = []
-    streams: list[tuple[int, str]] = []  # (object number, what is wrong with its stream)
     try:
-        reader = PdfReader(io.BytesIO(data), strict=True)
+        reader = PdfReader(data, strict=True)
         npages = len(reader.pages)
-        # Every object parses and every Flate stream inflates, a chunk at a time and within the
-        # per-stream cap (a damaged file rarely survives).
-        for gen, table in reader.xref.items():
-            for idnum in table:
-                obj = reader.get_object(IndirectObject(idnum, gen, reader))
-                if obj is not None:
-                    every_object.append(obj)
-                if isinstance(obj, StreamObject):
-                    try:
-                        check_flate(obj)
-                    except StreamProblem as exc:
-                        streams.append((idnum, str(exc)))
-        for idnum in reader.xref_objStm:
-            obj = reader.get_object(IndirectObject(idnum, 0, reader))
-            if obj is not None:
-                every_object.append(obj)
+        found_active, streams = _every_object(reader)
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
         return [*problems, f"the PDF does not read back cleanly: {exc}"]
     except Exception as exc:  # zlib.error and friends from a damaged stream
@@ -374,6 +367,7 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
     total = 0
     first_pages = {a for a, _ in ranges.values()}
     for i, page in enumerate(reader.pages):
+        reader.resolved_objects.clear()  # what the last page's links needed is let go of
         for annot in page_annotations(page):
             dest = annot.get("/Dest")
             if dest is None and "/A" in annot:
@@ -404,7 +398,6 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
                     f"{where} ({page_owner[i]}): link lands in {page_owner[target]} "
                     f"(page {target + 1})"
                 )
-    found_active = active.scan(every_object)
     problems += [f"active content: {line}" for line in found_active]
     if not found_active:
         report.append("ok  no active content (JavaScript, actions, embedded files)")
@@ -419,6 +412,46 @@ def _check_pdf_inner(data: bytes, contents: str | None, report: list[str]) -> li
         report.append(f"ok  {len(in_order)} contents rows link to their papers, in order")
     report.append(f"ok  {npages} pages, {len(ranges)} papers")
     return problems
+
+
+BATCH_OBJECTS = 4096  # objects checked before pypdf's cache is let go of
+BATCH_BYTES = 64 * 1024 * 1024  # or stream bytes
+
+
+def _every_object(reader: PdfReader) -> tuple[list[str], list[tuple[int, str]]]:
+    """Every object parses, every Flate stream inflates (a chunk at a time, within the
+    per-stream cap), and what active content they hold. A batch at a time: once checked, pypdf's
+    cache is cleared, so memory stays bounded by a batch, not by the bundle. Returns the active
+    content lines and the damaged streams (object number, what is wrong)."""
+    found: dict[str, int] = {}
+    streams: list[tuple[int, str]] = []
+    batch: list[Any] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal size
+        active.count(batch, found, follow=False)
+        batch.clear()
+        size = 0
+        reader.resolved_objects.clear()
+
+    refs = [(idnum, gen) for gen, table in reader.xref.items() for idnum in table]
+    in_streams = sorted(reader.xref_objStm, key=lambda n: tuple(reader.xref_objStm[n]))
+    for idnum, gen in [*refs, *((n, 0) for n in in_streams)]:
+        obj = reader.get_object(IndirectObject(idnum, gen, reader))
+        if obj is None:
+            continue
+        batch.append(obj)
+        if isinstance(obj, StreamObject):
+            size += len(obj._data)
+            try:
+                check_flate(obj)
+            except StreamProblem as exc:
+                streams.append((idnum, str(exc)))
+        if len(batch) >= BATCH_OBJECTS or size >= BATCH_BYTES:
+            flush()
+    flush()
+    return active.scan_lines(found), streams
 
 
 # Keys that lead away from what a page draws: up the trees, to other pages, into the outline.
