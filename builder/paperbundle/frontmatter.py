@@ -265,17 +265,14 @@ def _leaders(c: Any, x1: float, x2: float, y: float) -> None:
     start = C_LEFT + LEADER_STEP * (int((x1 - C_LEFT) / LEADER_STEP) + 1)
     if start >= x2:
         return
+    last = start + LEADER_STEP * int((x2 - start) / LEADER_STEP)
+    # One stroke of zero-length dashes with round caps: a dot of diameter 0.9 at every step.
     c.saveState()
-    c.setFillColor(LIGHT)
-    x = start
-    dots = []
-    while x <= x2:
-        dots.append(x)
-        x += LEADER_STEP
-    path = c.beginPath()
-    for dx in dots:
-        path.circle(dx, y + 1.1, 0.45)
-    c.drawPath(path, stroke=0, fill=1)
+    c.setStrokeColor(LIGHT)
+    c.setLineWidth(0.9)
+    c.setLineCap(1)
+    c.setDash([0, LEADER_STEP], 0)
+    c.line(start, y + 1.1, last, y + 1.1)
     c.restoreState()
 
 

@@ -46,11 +46,7 @@ class PdfStream:
         if num >= len(self.offsets):
             self.offsets.extend([0] * (num + 1 - len(self.offsets)))
         self.offsets[num] = self.pos
-        self._put(b"%d 0 obj\n" % num)
-        self._put(head)
-        if tail:
-            self._put(tail)
-        self._put(b"\nendobj\n")
+        self._put(b"%d 0 obj\n%b%b\nendobj\n" % (num, head, tail))
 
     def write_object(self, num: int, obj: PdfObject) -> None:
         self.write(num, to_bytes(obj))
