@@ -218,9 +218,12 @@ def rebinding(tmp: Path) -> Row:
         hits = (len(checked.hits), len(loop.hits))
     verify, qpdf = _check_bundle(out)
     lookups = next((ln for ln in r.err.splitlines() if ln.startswith("LOOKUPS")), "LOOKUPS ?")
-    message = _message(r.err, "Traceback") or (
-        f"{lookups.split()[-1]} lookup(s); requests: checked address {hits[0]}, loopback {hits[1]}"
-    )
+    message = _message(r.err, "Traceback")
+    if message == "(no message)":
+        message = (
+            f"{lookups.split()[-1]} lookup(s); requests: checked address {hits[0]}, "
+            f"loopback {hits[1]}"
+        )
     return Row("DNS rebinding", r.code, r.seconds, r.peak_mb, verify, qpdf, message)
 
 
