@@ -32,7 +32,9 @@ from pypdf.generic import (
 )
 
 from paperbundle import active
+from paperbundle.assemble import rawsyntax as syn
 from paperbundle.assemble.fragment import to_bytes
+from paperbundle.assemble.rawsyntax import Unsupported
 from paperbundle.pdfio import (
     MAX_STREAM_BYTES,
     MAX_WALK_OBJECTS,
@@ -46,65 +48,6 @@ DRAWN_KEYS = ("/Resources", "/Contents")
 PLACEHOLDER = b"/PaperbundleRaw."
 _PLACEHOLDER_RE = re.compile(rb"/PaperbundleRaw\.(\d+)")
 
-_W = rb"\x00\t\n\x0c\r "  # PDF whitespace
-_D = rb"()<>\[\]{}/%"  # PDF delimiters
-_SPECIAL = re.compile(
-    rb"(?P<ref>(?<![^" + _W + rb"()<>\[\]{}])(\d+)[" + _W + rb"]+(\d+)[" + _W + rb"]+R"
-    rb"(?![^" + _W + _D + rb"]))"
-    rb"|(?P<len>/Length(?![^" + _W + _D + rb"]))"
-    rb"|(?P<open><<)|(?P<close>>>)|(?P<hex><[^<>]*>)|(?P<lb>\[)|(?P<rb>\])"
-    rb"|(?P<str>\()|(?P<cmt>%)|(?P<bad>[)<>{}])"
-)
-_REF = re.compile(
-    rb"(?<![^"
-    + _W
-    + rb"()<>\[\]{}])(\d+)["
-    + _W
-    + rb"]+(\d+)["
-    + _W
-    + rb"]+R(?![^"
-    + _W
-    + _D
-    + rb"])"
-)
-_LENGTH_ENTRY = re.compile(
-    rb"/Length(?![^" + _W + _D + rb"])[" + _W + rb"]*(\d+)(?:[" + _W + rb"]+(\d+)[" + _W + rb"]+R)?"
-    rb"(?![^" + _W + _D + rb"])"
-)
-# A stream's dictionary: the first "stream" keyword after it, no "endobj" before it (one object).
-_DICT_THEN_STREAM = re.compile(
-    rb"[" + _W + rb"]*<<(?:(?!endobj|stream).)*?(>>)[" + _W + rb"]*stream(?:\r\n|\n|\r)", re.S
-)
-_FAST_DICT = 4096  # bytes of a stream's dictionary the fast path looks at
-_NOT_FAST = re.compile(rb"[()%{}]|/Length(?![^" + _W + _D + rb"])(?![" + _W + rb"]*\d)")
-_LONE_R = re.compile(rb"(?<![^" + _W + rb"()<>\[\]{}])R(?![^" + _W + _D + rb"])")
-_HEX_OK = re.compile(rb"<[0-9A-Fa-f" + _W + rb"]*>")
-_LEN_VALUE = re.compile(
-    rb"[" + _W + rb"]*(\d+)(?:[" + _W + rb"]+(\d+)[" + _W + rb"]+R)?(?![^" + _W + _D + rb"])"
-)
-_HEADER = re.compile(rb"[" + _W + rb"]*(\d+)[" + _W + rb"]+(\d+)[" + _W + rb"]+obj")
-_SIMPLE = re.compile(rb"[" + _W + rb"]*(/?[^" + _W + _D + rb"]+)")
-_STREAM = re.compile(rb"[" + _W + rb"]*stream(?:\r\n|\n|\r)")
-_ENDSTREAM = re.compile(rb"[" + _W + rb"]*endstream")
-_ENDOBJ = re.compile(rb"[" + _W + rb"]*endobj")
-_NAME = re.compile(rb"/[^" + _W + _D + rb"]*")
-_NAME_ESC = re.compile(rb"#([0-9A-Fa-f]{2})")
-_FILTER = re.compile(
-    rb"/Filter[" + _W + rb"]*(?:\[[" + _W + rb"]*)?(/[^" + _W + _D + rb"]+|\d+[" + _W + rb"]+\d)"
-)
-_EOL = re.compile(rb"[\r\n]")
-_STR_SPECIAL = re.compile(rb"[()\\\r]")
-_ESCAPES = {
-    ord("n"): b"\n",
-    ord("r"): b"\r",
-    ord("t"): b"\t",
-    ord("b"): b"\b",
-    ord("f"): b"\f",
-    ord("("): b"(",
-    ord(")"): b")",
-    ord("\\"): b"\\",
-}
-_OCTAL = re.compile(rb"[0-7]{1,3}")
 # A name in a drawn object that could carry or trigger active content, or that no drawn object
 # should hold: the paper then takes pypdf's path, where the active-content pass sees everything.
 # Names are matched wherever they appear (a glyph name too), which costs at most the fast path.
@@ -116,10 +59,6 @@ _SUSPECT = {
     "/Annot",
     "/Annots",
 }
-
-
-class Unsupported(Exception):
-    """This paper's drawn objects are not copied as bytes; it takes pypdf's path."""
 
 
 @dataclass(frozen=True)
@@ -137,49 +76,6 @@ class DrawnCopy:
     objects: list[RawObject]
     roots: list[int]  # placeholder n -> the local number of the object it stands for
     originals: list[tuple[DictionaryObject, str, PdfObject]]  # page, key, value (to restore)
-
-
-def _literal(text: bytes, i: int) -> tuple[bytes, int]:
-    """The bytes of the literal string opening at ``text[i]`` and the index after it."""
-    out = bytearray()
-    depth, j = 1, i + 1
-    while True:
-        m = _STR_SPECIAL.search(text, j)
-        if m is None:
-            raise Unsupported("unterminated string")
-        k = m.start()
-        out += text[j:k]
-        c = text[k]
-        j = k + 1
-        if c == 0x5C:  # backslash
-            if j >= len(text):
-                raise Unsupported("unterminated string")
-            e = text[j]
-            if e in _ESCAPES:
-                out += _ESCAPES[e]
-                j += 1
-            elif 0x30 <= e <= 0x37:
-                o = _OCTAL.match(text, j)
-                assert o is not None
-                out.append(int(o.group(), 8) & 0xFF)
-                j = o.end()
-            elif e == 0x0D:  # a line continuation
-                j += 2 if text[j + 1 : j + 2] == b"\n" else 1
-            elif e == 0x0A:
-                j += 1
-            # any other character: the backslash is ignored
-        elif c == 0x0D:  # an end of line in a string reads as \n
-            out += b"\n"
-            if text[j : j + 1] == b"\n":
-                j += 1
-        elif c == 0x28:
-            depth += 1
-            out += b"("
-        else:
-            depth -= 1
-            if depth == 0:
-                return bytes(out), j
-            out += b")"
 
 
 class _Source:
@@ -213,25 +109,10 @@ class _Source:
         offset = r.xref.get(gen, {}).get(num)
         if offset is None:
             return None
-        m = _HEADER.match(self.data, offset)
+        m = syn.HEADER.match(self.data, offset)
         if m is None or int(m.group(1)) != num or int(m.group(2)) != gen:
             raise Unsupported(f"object {num}: not where the cross-reference table says")
         return self.data, m.end(), len(self.data), True
-
-
-class _Scan:
-    """Where a scan of one value stands."""
-
-    def __init__(self, pos: int) -> None:
-        self.pos = pos
-        self.out: list[bytes] = []
-        self.size = 0  # bytes in out
-        self.depth = 0
-        self.span: tuple[int, int] | None = None  # of the /Length entry in the output
-
-    def add(self, piece: bytes) -> None:
-        self.out.append(piece)
-        self.size += len(piece)
 
 
 class _Copier:
@@ -274,15 +155,15 @@ class _Copier:
         index after the value, and the /Length entry's span in the head (start, end) if any."""
         self.length = None
         if not whole:  # a simple value: a number, a name, a keyword, a reference
-            m = _SIMPLE.match(text, start)
+            m = syn.SIMPLE.match(text, start)
             if m is not None:
-                ref = _SPECIAL.match(text, m.start(1))
+                ref = syn.SPECIAL.match(text, m.start(1))
                 if ref is not None and ref.lastgroup == "ref":
                     return self.ref(int(ref.group(2)), int(ref.group(3))), ref.end(), None
                 return b" " + m.group(1), m.end(), None
-        st = _Scan(start)
+        st = syn.Scan(start)
         while True:
-            m = _SPECIAL.search(text, st.pos, end)
+            m = syn.SPECIAL.search(text, st.pos, end)
             seg = text[st.pos : end if m is None else m.start()]
             if seg:
                 st.add(seg)
@@ -304,22 +185,22 @@ class _Copier:
         if whole:
             after = end
         else:
-            m = _DICT_THEN_STREAM.match(text, start, min(end, start + _FAST_DICT))
+            m = syn.DICT_THEN_STREAM.match(text, start, min(end, start + syn.FAST_DICT))
             if m is not None:
                 after = m.end(1)
             else:  # no stream: the value is what comes before endobj
-                after = text.find(b"endobj", start, min(end, start + _FAST_DICT))
+                after = text.find(b"endobj", start, min(end, start + syn.FAST_DICT))
                 if after < 0 or text.find(b"stream", start, after) >= 0:
                     return None
         body = text[start:after]
-        if _NOT_FAST.search(body):
+        if syn.NOT_FAST.search(body):
             return None
         if body.count(b"[") != body.count(b"]"):
             return None
         bare = body.replace(b"<<", b"").replace(b">>", b"")
         if b"<" in bare or b">" in bare or body.count(b"<<") != body.count(b">>"):
             return None
-        lengths = list(_LENGTH_ENTRY.finditer(body))
+        lengths = list(syn.LENGTH_ENTRY.finditer(body))
         if not lengths:
             return self._refs(body), after, None
         if len(lengths) > 1:
@@ -336,9 +217,9 @@ class _Copier:
         return head + piece + self._refs(body[m.end() :]), after, span
 
     def _refs(self, body: bytes) -> bytes:
-        return _REF.sub(lambda r: self.ref(int(r.group(1)), int(r.group(2))), body)
+        return syn.REF.sub(lambda r: self.ref(int(r.group(1)), int(r.group(2))), body)
 
-    def _piece(self, m: re.Match[bytes], text: bytes, end: int, st: _Scan) -> bytes:
+    def _piece(self, m: re.Match[bytes], text: bytes, end: int, st: syn.Scan) -> bytes:
         """What the special token ``m`` becomes; moves ``st.pos`` past what it consumed."""
         kind = m.lastgroup
         if kind == "ref":
@@ -352,7 +233,7 @@ class _Copier:
                 raise Unsupported("unbalanced brackets")
             return m.group()
         if kind == "len":
-            lv = _LEN_VALUE.match(text, st.pos, end)
+            lv = syn.LEN_VALUE.match(text, st.pos, end)
             if st.depth != 1 or lv is None or st.span is not None:
                 return m.group()
             n, gen = int(lv.group(1)), lv.group(2)
@@ -362,14 +243,14 @@ class _Copier:
             st.span = (st.size, st.size + len(piece))
             return piece
         if kind == "hex":
-            if not _HEX_OK.fullmatch(m.group()):
+            if not syn.HEX_OK.fullmatch(m.group()):
                 raise Unsupported("a malformed hex string")
             return m.group()
         if kind == "str":
-            raw, st.pos = _literal(text, m.start())
+            raw, st.pos = syn.literal(text, m.start())
             return b"<" + raw.hex().encode() + b">"
         if kind == "cmt":
-            eol = _EOL.search(text, st.pos, end)
+            eol = syn.EOL.search(text, st.pos, end)
             st.pos = end if eol is None else eol.start()
             return b" "
         raise Unsupported(f"unexpected {m.group()!r}")
@@ -378,11 +259,11 @@ class _Copier:
         """Unsupported unless every ``R`` in ``head`` is one of the references just written
         (a reference in a form this copier does not read would keep the source's number);
         records the names it holds."""
-        if len(_LONE_R.findall(head)) != len(self.refs):
+        if len(syn.LONE_R.findall(head)) != len(self.refs):
             raise Unsupported("a reference in a form this copier does not read")
-        for name in set(_NAME.findall(head)):
+        for name in set(syn.NAME.findall(head)):
             if b"#" in name:
-                name = _NAME_ESC.sub(lambda e: bytes([int(e.group(1), 16)]), name)
+                name = syn.NAME_ESC.sub(lambda e: bytes([int(e.group(1), 16)]), name)
             self.names.add(name)
 
     def copy_next(self) -> RawObject:
@@ -398,10 +279,10 @@ class _Copier:
         self.check(head)
         tail = b""
         if uncompressed:
-            s = _STREAM.match(text, after)
+            s = syn.STREAM.match(text, after)
             if s is not None:
                 head, tail = self._stream(num, text, s.end(), head, span)
-            elif _ENDOBJ.match(text, after) is None:
+            elif syn.ENDOBJ.match(text, after) is None:
                 raise Unsupported(f"object {num}: no endobj")
         return RawObject(local, head, tail, tuple(self.refs))
 
@@ -414,7 +295,7 @@ class _Copier:
         if gen is not None:
             n = self._number(n, gen)
         data = text[begin : begin + n]
-        if len(data) != n or _ENDSTREAM.match(text, begin + n) is None:
+        if len(data) != n or syn.ENDSTREAM.match(text, begin + n) is None:
             raise Unsupported(f"object {num}: /Length does not end at endstream")
         head = head[: span[0]] + b"/Length %d" % n + head[span[1] :]
         _check_filter(num, head, data)
@@ -425,7 +306,7 @@ class _Copier:
         if where is None:
             raise Unsupported(f"object {num}: a missing /Length")
         text, start, end, _ = where
-        m = _SIMPLE.match(text, start, end)
+        m = syn.SIMPLE.match(text, start, end)
         if m is None or not m.group(1).isdigit():
             raise Unsupported(f"object {num}: /Length is no number")
         return int(m.group(1))
@@ -438,7 +319,7 @@ class DamagedStream(Exception):
 
 
 def _check_filter(num: int, head: bytes, data: bytes) -> None:
-    filters = _FILTER.findall(head)
+    filters = syn.FILTER.findall(head)
     if not filters:
         return
     if len(filters) > 1 or filters[0][:1] != b"/":
