@@ -78,7 +78,9 @@ class LazyReader(PdfReader):
         if starts != sorted(set(starts)) or (starts and starts[-1] > len(data)):
             return None
         ends = [*starts[1:], len(data)]
-        index = {nums[2 * k]: (starts[k], ends[k]) for k in range(n)}
+        index: dict[int, tuple[int, int]] = {}
+        for k in range(n):  # a number listed twice: the first one counts, as for viewers
+            index.setdefault(nums[2 * k], (starts[k], ends[k]))
         return io.BytesIO(data), index
 
     def _get_object_from_stream(self, indirect_reference: IndirectObject) -> PdfObject:

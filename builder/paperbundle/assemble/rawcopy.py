@@ -18,6 +18,7 @@ the paper is prepared wholly through pypdf as before.
 from __future__ import annotations
 
 import re
+import secrets
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from pypdf.generic import (
 
 from paperbundle import active
 from paperbundle.assemble import rawsyntax as syn
-from paperbundle.assemble.fragment import to_bytes
+from paperbundle.assemble.fragment import REF_RE, to_bytes
 from paperbundle.assemble.rawsyntax import Unsupported
 from paperbundle.pdfio import (
     MAX_STREAM_BYTES,
@@ -45,8 +46,9 @@ from paperbundle.pdfio import (
 )
 
 DRAWN_KEYS = ("/Resources", "/Contents")
-PLACEHOLDER = b"/PaperbundleRaw."
-_PLACEHOLDER_RE = re.compile(rb"/PaperbundleRaw\.(\d+)")
+# A drawn entry's stand-in while pypdf merges the structure: a name no file can hold, since it
+# ends in a random tag drawn for each paper (it never reaches the output, which stays the same).
+PLACEHOLDER = b"/PaperbundleRaw"
 
 # A name in a drawn object that could carry or trigger active content, or that no drawn object
 # should hold: the paper then takes pypdf's path, where the active-content pass sees everything.
@@ -76,6 +78,7 @@ class DrawnCopy:
     objects: list[RawObject]
     roots: list[int]  # placeholder n -> the local number of the object it stands for
     originals: list[tuple[DictionaryObject, str, PdfObject]]  # page, key, value (to restore)
+    tag: bytes  # the placeholder names' prefix for this paper
 
 
 class _Source:
@@ -133,8 +136,8 @@ class _Copier:
         if key not in self.local:
             if num in self.forbidden:
                 raise Unsupported(f"a drawn object refers to object {num} of the structure")
-            if self.src.locate(num, gen) is None:
-                self.local[key] = None
+            if self.src.locate(num, gen) is None:  # pypdf's path decides what a viewer sees
+                raise Unsupported(f"a drawn object refers to missing object {num}")
             else:
                 self.local[key] = self.next
                 self.next += 1
@@ -166,15 +169,20 @@ class _Copier:
             m = syn.SPECIAL.search(text, st.pos, end)
             seg = text[st.pos : end if m is None else m.start()]
             if seg:
+                if st.done and seg.strip(b"\x00\t\n\x0c\r "):
+                    raise Unsupported("more than one value in an object")
                 st.add(seg)
             if m is None:
                 if not whole or st.depth != 0:
                     raise Unsupported("unbalanced brackets")
                 return b"".join(st.out), end, st.span
+            if st.done:
+                raise Unsupported("more than one value in an object")
             st.pos = m.end()
             st.add(self._piece(m, text, end, st))
             if st.depth == 0 and not whole:
                 return b"".join(st.out), st.pos, st.span
+            st.done = st.depth == 0 and m.lastgroup in ("close", "rb")
 
     def fast_value(
         self, text: bytes, start: int, end: int, whole: bool
@@ -193,7 +201,7 @@ class _Copier:
                 if after < 0 or text.find(b"stream", start, after) >= 0:
                     return None
         body = text[start:after]
-        if syn.NOT_FAST.search(body):
+        if syn.NOT_FAST.search(body) or not syn.ends_alone(body):
             return None
         if body.count(b"[") != body.count(b"]"):
             return None
@@ -259,11 +267,12 @@ class _Copier:
         """Unsupported unless every ``R`` in ``head`` is one of the references just written
         (a reference in a form this copier does not read would keep the source's number);
         records the names it holds."""
-        if len(syn.LONE_R.findall(head)) != len(self.refs):
+        refs = len(self.refs)
+        if len(syn.LONE_R.findall(head)) != refs or _placed_refs(head) != refs:
             raise Unsupported("a reference in a form this copier does not read")
         for name in set(syn.NAME.findall(head)):
             if b"#" in name:
-                name = syn.NAME_ESC.sub(lambda e: bytes([int(e.group(1), 16)]), name)
+                name = _decoded(name)
             self.names.add(name)
 
     def copy_next(self) -> RawObject:
@@ -312,6 +321,11 @@ class _Copier:
         return int(m.group(1))
 
 
+def _placed_refs(head: bytes) -> int:
+    """How many references the bundle writer's renumbering will see in ``head``."""
+    return sum(1 for m in REF_RE.finditer(head) if m.group(1) is not None)
+
+
 class DamagedStream(Exception):
     def __init__(self, num: int, problem: StreamProblem) -> None:
         super().__init__(f"object {num}: {problem}")
@@ -319,7 +333,15 @@ class DamagedStream(Exception):
 
 
 def _check_filter(num: int, head: bytes, data: bytes) -> None:
-    filters = syn.FILTER.findall(head)
+    """The bounded inflate check of a Flate stream, by the /Filter of its own dictionary (names
+    read with their # escapes decoded; a /Filter nested deeper is not the stream's)."""
+    if b"#" in head:
+        head = syn.NAME.sub(lambda m: _decoded(m.group()), head)
+    filters = [
+        m.group(1)
+        for m in syn.FILTER.finditer(head)
+        if head.count(b"<<", 0, m.start()) - head.count(b">>", 0, m.start()) == 1
+    ]
     if not filters:
         return
     if len(filters) > 1 or filters[0][:1] != b"/":
@@ -329,6 +351,10 @@ def _check_filter(num: int, head: bytes, data: bytes) -> None:
             inflate_check(data, MAX_STREAM_BYTES)
         except StreamProblem as exc:
             raise DamagedStream(num, exc) from None
+
+
+def _decoded(name: bytes) -> bytes:
+    return syn.NAME_ESC.sub(lambda e: bytes([int(e.group(1), 16)]), name)
 
 
 def _structure_ids(reader: PdfReader) -> set[int]:
@@ -361,8 +387,6 @@ def plan(reader: PdfReader, kept: list[int], first: int) -> DrawnCopy:
     if not isinstance(root, DictionaryObject) or "/OCProperties" in root:
         raise Unsupported("layers")
     src = _Source(reader)
-    if PLACEHOLDER in src.data:
-        raise Unsupported("the placeholder name occurs in the file")
     copier = _Copier(src, first, _structure_ids(reader))
     objects: list[RawObject] = []
     roots: list[int] = []
@@ -377,7 +401,7 @@ def plan(reader: PdfReader, kept: list[int], first: int) -> DrawnCopy:
     if suspect:
         raise Unsupported(f"drawn objects name {sorted(suspect)[0]}")
     objects.sort(key=lambda o: o.local)
-    return DrawnCopy(objects, roots, originals)
+    return DrawnCopy(objects, roots, originals, PLACEHOLDER + secrets.token_hex(8).encode() + b".")
 
 
 def _drawn_entries(reader: PdfReader, kept: list[int]) -> Iterator[tuple[DictionaryObject, str]]:
@@ -418,7 +442,7 @@ def _root(copier: _Copier, value: PdfObject, objects: list[RawObject]) -> int:
 def swap_in(copy: DrawnCopy) -> None:
     """Put a placeholder name wherever the drawn objects were."""
     for n, (page, key, _) in enumerate(copy.originals):
-        page[NameObject(key)] = NameObject(PLACEHOLDER.decode() + str(n))
+        page[NameObject(key)] = NameObject(copy.tag.decode() + str(n))
 
 
 def restore(copy: DrawnCopy) -> None:
@@ -432,6 +456,7 @@ def fill(
     """``objects`` with each placeholder replaced by a reference to the object it stands for,
     then the copied objects those references reach (what dropped annotations drew is not)."""
     used: list[int] = []
+    pattern = re.compile(re.escape(copy.tag) + rb"(\d+)")
 
     def repl(m: re.Match[bytes]) -> bytes:
         local = copy.roots[int(m.group(1))]
@@ -439,7 +464,7 @@ def fill(
         return b" %d 0 R" % local
 
     out = [
-        (i, _PLACEHOLDER_RE.sub(repl, head) if PLACEHOLDER in head else head, tail)
+        (i, pattern.sub(repl, head) if copy.tag in head else head, tail)
         for i, head, tail in objects
     ]
     by_local = {o.local: o for o in copy.objects}

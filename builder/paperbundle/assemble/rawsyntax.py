@@ -23,6 +23,7 @@ LENGTH_ENTRY = re.compile(
     rb"/Length(?![^" + W + D + rb"])[" + W + rb"]*(\d+)(?:[" + W + rb"]+(\d+)[" + W + rb"]+R)?"
     rb"(?![^" + W + D + rb"])"
 )
+BRACKETS = re.compile(rb"<<|>>|\[|\]")
 # A stream's dictionary: the first "stream" keyword after it, no "endobj" before it (one object).
 DICT_THEN_STREAM = re.compile(
     rb"[" + W + rb"]*<<(?:(?!endobj|stream).)*?(>>)[" + W + rb"]*stream(?:\r\n|\n|\r)", re.S
@@ -45,7 +46,7 @@ FILTER = re.compile(
     rb"/Filter[" + W + rb"]*(?:\[[" + W + rb"]*)?(/[^" + W + D + rb"]+|\d+[" + W + rb"]+\d)"
 )
 EOL = re.compile(rb"[\r\n]")
-STR_SPECIAL = re.compile(rb"[()\\\r]")
+STR_SPECIAL = re.compile(rb"[()\\]")
 ESCAPES = {
     ord("n"): b"\n",
     ord("r"): b"\r",
@@ -92,10 +93,6 @@ def literal(text: bytes, i: int) -> tuple[bytes, int]:
             elif e == 0x0A:
                 j += 1
             # any other character: the backslash is ignored
-        elif c == 0x0D:  # an end of line in a string reads as \n
-            out += b"\n"
-            if text[j : j + 1] == b"\n":
-                j += 1
         elif c == 0x28:
             depth += 1
             out += b"("
@@ -111,6 +108,7 @@ class Scan:
 
     def __init__(self, pos: int) -> None:
         self.pos = pos
+        self.done = False  # the value's brackets have closed: only whitespace may follow
         self.out: list[bytes] = []
         self.size = 0  # bytes in out
         self.depth = 0
@@ -119,3 +117,19 @@ class Scan:
     def add(self, piece: bytes) -> None:
         self.out.append(piece)
         self.size += len(piece)
+
+
+def ends_alone(body: bytes) -> bool:
+    """Whether ``body`` (no strings or comments in it) is one value: nothing but whitespace after
+    the brackets that open it close."""
+    depth = 0
+    for m in BRACKETS.finditer(body):
+        depth += 1 if m.group() in (b"<<", b"[") else -1
+        if depth < 0:
+            return False
+        if depth == 0:
+            return not body[m.end() :].strip(b"\x00\t\n\x0c\r ")
+    if depth:
+        return False
+    tokens = body.split()  # no brackets: one token, or a reference
+    return len(tokens) <= 1 or (len(tokens) == 3 and tokens[2] == b"R")

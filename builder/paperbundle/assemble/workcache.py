@@ -39,7 +39,7 @@ from paperbundle.errors import PdfError, ReleaseError
 from paperbundle.manifest import Manifest, Paper
 from paperbundle.progress import Reporter
 
-FORMAT = 3  # bump whenever the prepared bytes change for the same inputs
+FORMAT = 4  # bump whenever the prepared bytes change for the same inputs
 SUFFIX = ".prep"
 
 
