@@ -3,7 +3,7 @@
 SPEC.md promises that JavaScript, open actions, additional actions, Launch actions and embedded
 files from the inputs never reach the bundle. The assembler removes them while merging
 (:func:`strip`, its last pass over every object) and ``verify`` checks a release for them
-(:func:`scan`). Both share these definitions, so what one removes the other looks for.
+(:func:`count`). Both share these definitions, so what one removes the other looks for.
 """
 
 from __future__ import annotations
@@ -172,11 +172,6 @@ def strip(objects: Iterable[PdfObject], removed: Callable[[str], None]) -> None:
     _walk(objects, drop_key, drop_item)
 
 
-def scan(objects: Iterable[PdfObject]) -> list[str]:
-    """What active content ``objects`` hold (one line per kind, with a count)."""
-    return scan_lines(count(list(objects), {}))
-
-
 def count(objects: list[PdfObject], found: dict[str, int], follow: bool = True) -> dict[str, int]:
     """Add to ``found`` (kind -> count) the active content ``objects`` hold; returns it. With
     every object of a file counted, a batch at a time, ``follow`` may be off: each indirect
@@ -194,4 +189,5 @@ def count(objects: list[PdfObject], found: dict[str, int], follow: bool = True) 
 
 
 def scan_lines(found: dict[str, int]) -> list[str]:
+    """What :func:`count` found, one line per kind, with its count."""
     return [f"{why} ({n}x)" for why, n in sorted(found.items())]

@@ -49,16 +49,16 @@ class LazyReader(PdfReader):
     asked for. pypdf parses a whole object stream at the first request, which would parse every
     font and resource dictionary a paper stores there; rawcopy copies those as bytes unread."""
 
-    def objstm_index(self, stm: int) -> tuple[io.BytesIO, dict[int, tuple[int, int]]] | None:
+    def objstm_index(self, stm: int) -> tuple[bytes, dict[int, tuple[int, int]]] | None:
         """The decoded object stream ``stm`` and where each of its objects lies in it
         (number -> (start, end)), or None when it is not a plain, well-formed one."""
-        streams: dict[int, tuple[io.BytesIO, dict[int, tuple[int, int]]] | None]
+        streams: dict[int, tuple[bytes, dict[int, tuple[int, int]]] | None]
         streams = self.__dict__.setdefault("_streams", {})
         if stm not in streams:
             streams[stm] = self._read_index(stm)
         return streams[stm]
 
-    def _read_index(self, stm: int) -> tuple[io.BytesIO, dict[int, tuple[int, int]]] | None:
+    def _read_index(self, stm: int) -> tuple[bytes, dict[int, tuple[int, int]]] | None:
         if stm in self.xref_objStm:  # a stream inside a stream: pypdf's own checks decide
             return None
         try:
@@ -81,7 +81,7 @@ class LazyReader(PdfReader):
         index: dict[int, tuple[int, int]] = {}
         for k in range(n):  # a number listed twice: the first one counts, as for viewers
             index.setdefault(nums[2 * k], (starts[k], ends[k]))
-        return io.BytesIO(data), index
+        return data, index
 
     def _get_object_from_stream(self, indirect_reference: IndirectObject) -> PdfObject:
         num = indirect_reference.idnum
@@ -89,8 +89,8 @@ class LazyReader(PdfReader):
         got = self.objstm_index(stm)
         if got is None or num not in got[1]:
             return super()._get_object_from_stream(indirect_reference)
-        data, index = got
-        data.seek(index[num][0])
+        data = io.BytesIO(got[0])  # shares the bytes
+        data.seek(got[1][num][0])
         read_non_whitespace(data)
         data.seek(-1, 1)
         try:
@@ -101,7 +101,7 @@ class LazyReader(PdfReader):
         return obj
 
 
-def read_pdf(source: Path | bytes) -> PdfReader:
+def read_pdf(source: Path | bytes) -> LazyReader:
     """Open a PDF file, or its bytes (pypdf holds the whole file either way); UnusablePdf when
     it cannot be used."""
     try:
@@ -126,30 +126,14 @@ def read_pdf(source: Path | bytes) -> PdfReader:
     return reader
 
 
-def open_pdf(paper: Paper, path: Path) -> PdfReader:
-    """:func:`read_pdf` for one paper: a PdfError naming it when the file is unusable."""
-    try:
-        return read_pdf(path)
-    except UnusablePdf as exc:
-        raise PdfError(paper.key, paper.source, exc.reason, exc.detail) from None
-
-
-def read_paper(
-    paper: Paper, path: Path, reader: PdfReader | None, check: bool = True
-) -> tuple[PdfReader, list[int]]:
-    """Open ``paper`` (unless fetch handed on its ``reader``), choose its pages and (unless not
-    ``check``) check every stream the bundle will copy: one boundary per paper, so whatever its
-    objects make pypdf (or us) raise is a PdfError naming it. Returns the reader and the kept
-    pages (0-based)."""
-    reader_in = reader
+def open_paper(paper: Paper, path: Path) -> tuple[LazyReader, list[int]]:
+    """Open ``paper``'s file and choose its pages (0-based), within :func:`paper_boundary`."""
     with paper_boundary(paper):
-        reader = reader_in if reader_in is not None else read_pdf(path)
+        reader = read_pdf(path)
         try:
             kept = select_pages(paper.pages, len(reader.pages))
         except ValueError as exc:
             raise PdfError(paper.key, paper.source, "pages", str(exc)) from None
-        if check:
-            check_streams(paper, reader, kept)
     return reader, kept
 
 
@@ -166,8 +150,10 @@ def page_annotations(page: DictionaryObject) -> Iterator[DictionaryObject]:
 
 
 @contextmanager
-def paper_boundary(paper: Paper) -> Iterator[None]:
-    """Whatever reading ``paper`` raises becomes a PdfError naming it."""
+def paper_boundary(paper: Paper, failed: str = "pypdf cannot read it") -> Iterator[None]:
+    """One boundary per paper: whatever reading (or merging) ``paper`` makes pypdf or us raise,
+    nesting too deep for Python included, becomes a PdfError naming it; ``failed`` says what
+    failed."""
     try:
         yield
     except PdfError:
@@ -175,9 +161,10 @@ def paper_boundary(paper: Paper) -> Iterator[None]:
     except UnusablePdf as exc:
         raise PdfError(paper.key, paper.source, exc.reason, exc.detail) from None
     except RecursionError:
-        raise PdfError(paper.key, paper.source, "unreadable", "objects nested too deep") from None
+        detail = f"{failed}: objects nested too deep"
+        raise PdfError(paper.key, paper.source, "unreadable", detail) from None
     except Exception as exc:  # pypdf raises many kinds on damaged files
-        detail = f"pypdf cannot read it: {type(exc).__name__}: {exc}"
+        detail = f"{failed}: {type(exc).__name__}: {exc}"
         raise PdfError(paper.key, paper.source, "unreadable", detail) from None
 
 

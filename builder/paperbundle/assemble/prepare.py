@@ -26,7 +26,7 @@ from paperbundle.assemble.outline import MAX_PAPER_OUTLINE, _count_items, _Item
 from paperbundle.assemble.paper import _check_boxes, _Merger
 from paperbundle.errors import PdfError
 from paperbundle.manifest import Paper
-from paperbundle.pdfio import check_streams, paper_boundary, read_paper
+from paperbundle.pdfio import LazyReader, check_streams, open_paper, paper_boundary
 
 RAW_FIRST = 1 << 31  # the first local number of a drawn object copied as bytes
 
@@ -92,20 +92,11 @@ def _layers_json(m: _Merger) -> tuple[dict[str, Any] | None, list[PdfObject]]:
 
 
 def prepare(paper: Paper, path: Path, sha256: str, key: str) -> fragment.Fragment:
-    """Prepare one paper's file; PdfError naming the paper when it cannot be used."""
-    reader, kept = read_paper(paper, path, None, check=False)  # pages chosen
-    # One boundary per paper: whatever its objects make pypdf (or us) raise, a missing or
-    # malformed /MediaBox and nesting too deep for Python included, is an error naming it.
-    try:
+    """Prepare one paper's file; PdfError naming the paper when it cannot be used (whatever its
+    objects make pypdf or us raise, a missing or malformed /MediaBox included)."""
+    reader, kept = open_paper(paper, path)
+    with paper_boundary(paper, "merge failed"):
         return _prepare(paper, reader, kept, sha256, key)
-    except PdfError:
-        raise
-    except RecursionError:
-        raise PdfError(
-            paper.key, paper.source, "unreadable", "merge failed: objects nested too deep"
-        ) from None
-    except Exception as exc:  # pypdf raises many kinds on damaged files
-        raise PdfError(paper.key, paper.source, "unreadable", f"merge failed: {exc}") from None
 
 
 def page_id(page: Any) -> int:
@@ -115,7 +106,7 @@ def page_id(page: Any) -> int:
 
 
 def _prepare(
-    paper: Paper, reader: Any, kept: list[int], sha256: str, key: str
+    paper: Paper, reader: LazyReader, kept: list[int], sha256: str, key: str
 ) -> fragment.Fragment:
     writer = PdfWriter()
     merger = _Merger(writer)
@@ -161,7 +152,7 @@ def _prepare(
     return fragment.Fragment(meta, objects)
 
 
-def _drawn(paper: Paper, reader: Any, kept: list[int]) -> rawcopy.DrawnCopy | None:
+def _drawn(paper: Paper, reader: LazyReader, kept: list[int]) -> rawcopy.DrawnCopy | None:
     """The kept pages' drawn objects as bytes, or None when this paper takes pypdf's path."""
     try:
         return rawcopy.plan(reader, kept, RAW_FIRST)

@@ -23,7 +23,6 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DictionaryObject,
@@ -84,27 +83,22 @@ class DrawnCopy:
 class _Source:
     """The objects of one file, by number, as bytes."""
 
-    def __init__(self, reader: PdfReader) -> None:
+    def __init__(self, reader: LazyReader) -> None:
         self.reader = reader
-        stream = reader.stream
-        getvalue = getattr(stream, "getvalue", None)
+        getvalue = getattr(reader.stream, "getvalue", None)
         if getvalue is None:
             raise Unsupported("not an in-memory file")
         self.data: bytes = getvalue()
-        self.objstm: dict[int, tuple[bytes, dict[int, tuple[int, int]]]] = {}
 
     def locate(self, num: int, gen: int) -> tuple[bytes, int, int, bool] | None:
-        """(text, start, end, uncompressed) of object ``num``, or None when it is free."""
+        """(text, start, end, uncompressed) of object ``num``, or None when the file has none."""
         r = self.reader
         if gen == 0 and num in r.xref_objStm:
             stm = int(r.xref_objStm[num][0])
-            got = self.objstm.get(stm)
-            if got is None:
-                index = r.objstm_index(stm) if isinstance(r, LazyReader) else None
-                if index is None:
-                    raise Unsupported(f"object {stm}: an object stream this copier does not read")
-                got = self.objstm[stm] = (index[0].getvalue(), index[1])
-            text, spans = got
+            index = r.objstm_index(stm)
+            if index is None:
+                raise Unsupported(f"object {stm}: an object stream this copier does not read")
+            text, spans = index
             if num not in spans:
                 raise Unsupported(f"object {num}: not in its object stream")
             start, end = spans[num]
@@ -124,29 +118,33 @@ class _Copier:
     def __init__(self, src: _Source, first: int, forbidden: set[int]) -> None:
         self.src = src
         self.next = first
-        self.local: dict[tuple[int, int], int | None] = {}
-        self.todo: deque[tuple[int, int]] = deque()
+        self.local: dict[tuple[int, int], int] = {}
+        self.todo: deque[tuple[int, int, tuple[bytes, int, int, bool]]] = deque()
         self.forbidden = forbidden  # objects of the structure: reaching one is Unsupported
         self.names: set[bytes] = set()
         self.length: tuple[int, int | None] | None = None  # of the value scanned last
         self.refs: list[int] = []  # what the object being copied refers to
 
-    def ref(self, num: int, gen: int) -> bytes:
+    def number(self, num: int, gen: int) -> int:
+        """The local number of source object ``num`` (copied in its turn)."""
         key = (num, gen)
-        if key not in self.local:
+        local = self.local.get(key)
+        if local is None:
             if num in self.forbidden:
                 raise Unsupported(f"a drawn object refers to object {num} of the structure")
-            if self.src.locate(num, gen) is None:  # pypdf's path decides what a viewer sees
+            where = self.src.locate(num, gen)
+            if where is None:  # pypdf's path decides what a viewer sees
                 raise Unsupported(f"a drawn object refers to missing object {num}")
-            else:
-                self.local[key] = self.next
-                self.next += 1
-                self.todo.append(key)
-                if len(self.local) > MAX_WALK_OBJECTS:
-                    raise Unsupported("too many drawn objects")
-        local = self.local[key]
-        if local is None:
-            return b" null"
+            local = self.local[key] = self.next
+            self.next += 1
+            self.todo.append((num, local, where))
+            if len(self.local) > MAX_WALK_OBJECTS:
+                raise Unsupported("too many drawn objects")
+        return local
+
+    def ref(self, num: int, gen: int) -> bytes:
+        """A reference to source object ``num``, renumbered, as the copy writes it."""
+        local = self.number(num, gen)
         self.refs.append(local)
         return b" %d 0 R" % local
 
@@ -276,12 +274,7 @@ class _Copier:
             self.names.add(name)
 
     def copy_next(self) -> RawObject:
-        num, gen = self.todo.popleft()
-        local = self.local[(num, gen)]
-        assert local is not None
-        where = self.src.locate(num, gen)
-        assert where is not None
-        text, start, end, uncompressed = where
+        num, local, (text, start, end, uncompressed) = self.todo.popleft()
         self.refs = []
         fast = self.fast_value(text, start, end, not uncompressed)
         head, after, span = fast or self.value(text, start, end, not uncompressed)
@@ -357,7 +350,7 @@ def _decoded(name: bytes) -> bytes:
     return syn.NAME_ESC.sub(lambda e: bytes([int(e.group(1), 16)]), name)
 
 
-def _structure_ids(reader: PdfReader) -> set[int]:
+def _structure_ids(reader: LazyReader) -> set[int]:
     """The catalog, every page and every node of the page tree: no drawn object may reach them."""
     ids: set[int] = set()
     root = reader.trailer.raw_get("/Root")
@@ -378,7 +371,7 @@ def _structure_ids(reader: PdfReader) -> set[int]:
     return ids
 
 
-def plan(reader: PdfReader, kept: list[int], first: int) -> DrawnCopy:
+def plan(reader: LazyReader, kept: list[int], first: int) -> DrawnCopy:
     """Copy what the kept pages draw, numbered from ``first``; Unsupported when this paper
     should take pypdf's path, DamagedStream when a drawn stream is damaged or too large."""
     if reader.is_encrypted:
@@ -404,7 +397,7 @@ def plan(reader: PdfReader, kept: list[int], first: int) -> DrawnCopy:
     return DrawnCopy(objects, roots, originals, PLACEHOLDER + secrets.token_hex(8).encode() + b".")
 
 
-def _drawn_entries(reader: PdfReader, kept: list[int]) -> Iterator[tuple[DictionaryObject, str]]:
+def _drawn_entries(reader: LazyReader, kept: list[int]) -> Iterator[tuple[DictionaryObject, str]]:
     """Each kept page's /Resources and /Contents, and the appearances (/AP) of its annotations:
     (dictionary, key), each dictionary once."""
     seen: set[int] = set()
@@ -420,13 +413,10 @@ def _drawn_entries(reader: PdfReader, kept: list[int]) -> Iterator[tuple[Diction
 
 
 def _root(copier: _Copier, value: PdfObject, objects: list[RawObject]) -> int:
-    """The local number standing for a page's /Resources or /Contents value: the object it
-    refers to, or a new object holding a direct value."""
+    """The local number standing for a drawn entry's value (/Resources, /Contents, /AP): the
+    object it refers to, or a new object holding a direct value."""
     if isinstance(value, IndirectObject):
-        ref = copier.ref(value.idnum, value.generation)
-        if ref == b" null":
-            raise Unsupported("a page draws a missing object")
-        return int(ref.split()[0])
+        return copier.number(value.idnum, value.generation)
     if not isinstance(value, (DictionaryObject, ArrayObject)):
         raise Unsupported("a page's /Resources or /Contents of an unexpected kind")
     text = to_bytes(value)
